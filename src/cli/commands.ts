@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Every CLI command registers itself from its own file (src/cli/<name>.ts). */
+export const commands: Array<(program: Command) => void> = [];

@@ -1,0 +1,96 @@
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../../util/errors.js';
+import { splitCsvLine } from './csv.js';
+import { readLines } from './lines.js';
+import type { DataSource, SourceItem, SourceRow } from './source.js';
+
+const REQUIRED = ['user_id', 'item_id', 'timestamp'] as const;
+
+/** The plain format: `interactions.csv` (user_id,item_id,timestamp[,rating]) + `items.jsonl`. */
+export function plainSource(dir: string): DataSource {
+  const interactionsFile = join(dir, 'interactions.csv');
+  const itemsFile = join(dir, 'items.jsonl');
+  return {
+    format: 'plain',
+    interactionsFile,
+    itemsFile,
+    rows: () => readPlainInteractions(interactionsFile),
+    items: () => readPlainItems(itemsFile),
+  };
+}
+
+async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
+  const name = basename(file);
+  let columns: Map<string, number> | undefined;
+  for await (const [line, text] of readLines(file)) {
+    if (!columns) {
+      const header = splitCsvLine(text.replace(/^\uFEFF/, '')).map((h) => h.trim());
+      columns = new Map(header.map((h, i) => [h, i]));
+      for (const col of REQUIRED) {
+        if (!columns.has(col)) throw new UserError(`${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`);
+      }
+      continue;
+    }
+    if (text.trim() === '') continue;
+    const f = splitCsvLine(text);
+    if (f.length !== columns.size) throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${columns.size} as in the header`);
+    const get = (col: string) => f[columns!.get(col)!].trim();
+    const userId = get('user_id');
+    const itemId = get('item_id');
+    if (!userId) throw new UserError(`${name} line ${line}: field "user_id" is empty`);
+    if (!itemId) throw new UserError(`${name} line ${line}: field "item_id" is empty`);
+    const ts = get('timestamp');
+    const timestamp = Number(ts);
+    if (ts === '' || !Number.isFinite(timestamp)) throw new UserError(`${name} line ${line}: field "timestamp" is "${ts}", expected Unix seconds (a number)`);
+    let rating: number | null = null;
+    if (columns.has('rating') && get('rating') !== '') {
+      rating = Number(get('rating'));
+      if (!Number.isFinite(rating)) throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a number`);
+    }
+    yield { userId, itemId, timestamp, rating, review: null, line };
+  }
+  if (!columns) throw new UserError(`${name}: file is empty, expected a header line "${REQUIRED.join(',')}" and rows`);
+}
+
+const categoriesSchema = z
+  .union([z.array(z.array(z.string())), z.array(z.string()).transform((path) => (path.length ? [path] : [])), z.null()])
+  .optional()
+  .transform((c) => c ?? []);
+
+const itemSchema = z.object({
+  item_id: z.union([z.string().min(1), z.number().transform(String)]),
+  title: z.string(),
+  categories: categoriesSchema,
+  brand: z.string().nullable().optional().transform((b) => b ?? null),
+  description: z.string().nullable().optional().transform((d) => d ?? null),
+});
+
+async function* readPlainItems(file: string): AsyncGenerator<SourceItem> {
+  const name = basename(file);
+  let any = false;
+  for await (const [line, text] of readLines(file)) {
+    if (text.trim() === '') continue;
+    any = true;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new UserError(`${name} line ${line}: not valid JSON (${(err as Error).message})`);
+    }
+    const parsed = itemSchema.safeParse(json);
+    if (!parsed.success) throw new UserError(`${name} line ${line}: ${describeIssue(parsed.error)}`);
+    const { item_id, title, categories, brand, description } = parsed.data;
+    yield { item: { id: item_id, title, categories, brand, description }, line };
+  }
+  if (!any) throw new UserError(`${name}: file is empty, expected one JSON object per line with item_id and title`);
+}
+
+/** The first zod issue as `field "x": expected ...`. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const field = issue.path.length ? `field "${issue.path.join('.')}"` : 'the record';
+  return issue.code === 'invalid_type' && /received undefined/.test(issue.message)
+    ? `${field} is missing`
+    : `${field}: ${issue.message}`;
+}

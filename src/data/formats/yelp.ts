@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { UserError } from '../../util/errors.js';
+import { readLines } from './lines.js';
+import { objectFromLine, requireString } from './records.js';
+import type { DataSource, SourceItem, SourceRow } from './source.js';
+
+export const YELP_REVIEWS = 'yelp_academic_dataset_review.json';
+export const YELP_BUSINESSES = 'yelp_academic_dataset_business.json';
+
+/** Finds a file, plain or gzipped. */
+export function findFile(dir: string, name: string): string | undefined {
+  return [join(dir, name), join(dir, `${name}.gz`)].find((f) => existsSync(f));
+}
+
+/** The Yelp Open Dataset: reviews are interactions, businesses are items. */
+export function yelpSource(dir: string): DataSource {
+  const reviews = findFile(dir, YELP_REVIEWS);
+  const businesses = findFile(dir, YELP_BUSINESSES);
+  if (!reviews || !businesses) throw new UserError(`--data ${dir}: a Yelp folder needs ${YELP_REVIEWS} and ${YELP_BUSINESSES}`);
+  return {
+    format: 'yelp',
+    interactionsFile: reviews,
+    itemsFile: businesses,
+    rows: () => readYelpReviews(reviews),
+    items: () => readBusinesses(businesses),
+  };
+}
+
+async function* readYelpReviews(file: string): AsyncGenerator<SourceRow> {
+  const name = basename(file);
+  let any = false;
+  for await (const [line, text] of readLines(file)) {
+    if (text.trim() === '') continue;
+    any = true;
+    const r = objectFromLine(name, line, text);
+    const userId = requireString(name, line, r, 'user_id');
+    const itemId = requireString(name, line, r, 'business_id');
+    const date = r.date;
+    // Yelp dates are "YYYY-MM-DD HH:MM:SS" without a zone; read them as UTC.
+    const ms = typeof date === 'string' ? Date.parse(`${date.replace(' ', 'T')}Z`) : NaN;
+    if (!Number.isFinite(ms)) throw new UserError(`${name} line ${line}: field "date" is ${JSON.stringify(date)}, expected "YYYY-MM-DD HH:MM:SS"`);
+    const rating = typeof r.stars === 'number' ? r.stars : null;
+    const review = typeof r.text === 'string' && r.text.trim() !== '' ? r.text : null;
+    yield { userId, itemId, timestamp: ms / 1000, rating, review, line };
+  }
+  if (!any) throw new UserError(`${name}: file is empty, expected one review per line`);
+}
+
+async function* readBusinesses(file: string): AsyncGenerator<SourceItem> {
+  const name = basename(file);
+  let any = false;
+  for await (const [line, text] of readLines(file)) {
+    if (text.trim() === '') continue;
+    any = true;
+    const r = objectFromLine(name, line, text);
+    const id = requireString(name, line, r, 'business_id');
+    const categories = typeof r.categories === 'string' ? r.categories.split(',').map((c) => c.trim()).filter(Boolean) : [];
+    const place = [r.address, r.city, r.state].filter((s): s is string => typeof s === 'string' && s.trim() !== '').join(', ');
+    yield {
+      item: { id, title: typeof r.name === 'string' ? r.name : '', categories: categories.length ? [categories] : [], brand: null, description: place || null },
+      line,
+    };
+  }
+  if (!any) throw new UserError(`${name}: file is empty, expected one business per line`);
+}

@@ -1,0 +1,294 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { amazonSource, findAmazonFiles } from './formats/amazon.js';
+import { plainSource } from './formats/plain.js';
+import type { DataSource, SourceFormat } from './formats/source.js';
+import { YELP_REVIEWS, findFile, yelpSource } from './formats/yelp.js';
+import type { DatasetInfo } from './dataset.js';
+import type { Item } from './types.js';
+import type { Workspace } from './workspace.js';
+
+export interface PrepareOptions {
+  data: string;
+  format: SourceFormat | 'auto';
+  kcore: number;
+  /** What to do with interactions whose item has no metadata record. */
+  missingMeta: 'error' | 'drop';
+  name?: string;
+}
+
+/** Counts of what was read, filtered (and why) and kept: nothing is dropped unreported. */
+export interface PrepareReport {
+  format: SourceFormat;
+  interactionsFile: string;
+  itemsFile: string;
+  read: { interactions: number; users: number; items: number; metadataRecords: number };
+  filtered: {
+    duplicateMetadata: number;
+    missingMetadata: { interactions: number; items: number };
+    kcore: { interactions: number; users: number; items: number; rounds: number };
+    tooShortForSplit: { interactions: number; users: number };
+  };
+  kept: { interactions: number; users: number; items: number; withReviews: number; withRatings: number; untitledItems: number };
+}
+
+export function openSource(data: string, format: SourceFormat | 'auto'): DataSource {
+  const dir = resolve(data);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--data ${data}: not a directory`);
+  const detected = format === 'auto' ? detectFormat(dir) : format;
+  if (detected === 'plain') return plainSource(dir);
+  if (detected === 'amazon') return amazonSource(dir);
+  return yelpSource(dir);
+}
+
+function detectFormat(dir: string): SourceFormat {
+  if (existsSync(`${dir}/interactions.csv`)) return 'plain';
+  if (findFile(dir, YELP_REVIEWS)) return 'yelp';
+  if (findAmazonFiles(dir)) return 'amazon';
+  throw new UserError(`--data ${dir}: no known dataset files (plain: interactions.csv + items.jsonl; amazon: reviews *.json.gz + meta_*.json.gz; yelp: ${YELP_REVIEWS})`);
+}
+
+/** A growable typed column, so multi-million-row dumps stay compact in memory. */
+class Column<T extends Int32Array | Float64Array> {
+  private data: T;
+  length = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.data = make(1 << 16);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = this.make(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  get values(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+}
+
+/**
+ * Reads a dataset, filters it (metadata, iterative k-core, at least 3 interactions for the
+ * leave-one-out split), orders each user's interactions chronologically (file order breaks
+ * ties) and writes items, users and split interactions to the workspace.
+ */
+export async function prepare(ws: Workspace, opts: PrepareOptions, log: (line: string) => void = () => {}): Promise<PrepareReport> {
+  const source = openSource(opts.data, opts.format);
+  const userIds = new Map<string, number>();
+  const itemIds = new Map<string, number>();
+  const users = new Column((n) => new Int32Array(n));
+  const items = new Column((n) => new Int32Array(n));
+  const times = new Column((n) => new Float64Array(n));
+  const ratings = new Column((n) => new Float64Array(n));
+  const lines = new Column((n) => new Int32Array(n));
+
+  // Review text can be gigabytes: it goes to a staging table instead of memory.
+  ws.db.exec('DROP TABLE IF EXISTS staging_reviews; CREATE TABLE staging_reviews (row INTEGER PRIMARY KEY, review TEXT NOT NULL)');
+  const stageReview = ws.db.prepare('INSERT INTO staging_reviews (row, review) VALUES (?, ?)');
+  let pending: Array<[number, string]> = [];
+  const flushReviews = ws.db.transaction((batch: Array<[number, string]>) => {
+    for (const [row, review] of batch) stageReview.run(row, review);
+  });
+
+  log(`reading ${source.interactionsFile} (${source.format})`);
+  for await (const r of source.rows()) {
+    const row = users.length;
+    let u = userIds.get(r.userId);
+    if (u === undefined) userIds.set(r.userId, (u = userIds.size));
+    let i = itemIds.get(r.itemId);
+    if (i === undefined) itemIds.set(r.itemId, (i = itemIds.size));
+    users.push(u);
+    items.push(i);
+    times.push(r.timestamp);
+    ratings.push(r.rating ?? NaN);
+    lines.push(r.line);
+    if (r.review !== null) {
+      pending.push([row, r.review]);
+      if (pending.length >= 10_000) {
+        flushReviews(pending);
+        pending = [];
+      }
+    }
+  }
+  flushReviews(pending);
+  const n = users.length;
+
+  log(`reading ${source.itemsFile}`);
+  const meta = new Array<Item | undefined>(itemIds.size);
+  const metaOrder: number[] = [];
+  let metadataRecords = 0;
+  let duplicateMetadata = 0;
+  for await (const { item } of source.items()) {
+    metadataRecords++;
+    const i = itemIds.get(item.id);
+    if (i === undefined) continue;
+    if (meta[i]) {
+      duplicateMetadata++;
+      continue;
+    }
+    meta[i] = item;
+    metaOrder.push(i);
+  }
+
+  const keep = new Uint8Array(n).fill(1);
+  const itemNames = [...itemIds.keys()];
+  let missingInteractions = 0;
+  const missingItems = new Set<number>();
+  for (let r = 0; r < n; r++) {
+    const i = items.values[r];
+    if (meta[i]) continue;
+    if (opts.missingMeta === 'error') {
+      throw new UserError(
+        `${basename(source.interactionsFile)} line ${lines.values[r]}: item "${itemNames[i]}" has no metadata in ${basename(source.itemsFile)} (use --missing-meta drop to drop such interactions)`,
+      );
+    }
+    keep[r] = 0;
+    missingInteractions++;
+    missingItems.add(i);
+  }
+
+  const kcore = kcoreFilter(users.values, items.values, keep, userIds.size, itemIds.size, opts.kcore);
+
+  // Group kept rows by user, then sort each user's rows by time; row order breaks ties.
+  const perUser: number[][] = Array.from({ length: userIds.size }, () => []);
+  for (let r = 0; r < n; r++) if (keep[r]) perUser[users.values[r]].push(r);
+  let shortUsers = 0;
+  let shortInteractions = 0;
+  const t = times.values;
+  for (const rows of perUser) {
+    if (rows.length > 0 && rows.length < 3) {
+      shortUsers++;
+      shortInteractions += rows.length;
+      rows.length = 0;
+    }
+    rows.sort((a, b) => t[a] - t[b] || a - b);
+  }
+
+  // Items are numbered in metadata-file order, users in order of first appearance.
+  const itemCount = new Int32Array(itemIds.size);
+  for (const rows of perUser) for (const r of rows) itemCount[items.values[r]]++;
+  const itemIdx = new Int32Array(itemIds.size).fill(-1);
+  const keptItems: Item[] = [];
+  for (const i of metaOrder) {
+    if (itemCount[i] === 0) continue;
+    itemIdx[i] = keptItems.length;
+    keptItems.push(meta[i]!);
+  }
+
+  const report = write(ws, perUser, keptItems, itemIdx, { users: users.values, items: items.values, times: t, ratings: ratings.values }, [...userIds.keys()]);
+  const info: DatasetInfo = {
+    name: opts.name ?? basename(resolve(opts.data)),
+    source: resolve(opts.data),
+    format: source.format,
+    kcore: opts.kcore,
+    users: report.users,
+    items: keptItems.length,
+    interactions: report.interactions,
+  };
+  ws.setMeta('dataset', info);
+  return {
+    format: source.format,
+    interactionsFile: source.interactionsFile,
+    itemsFile: source.itemsFile,
+    read: { interactions: n, users: userIds.size, items: itemIds.size, metadataRecords },
+    filtered: {
+      duplicateMetadata,
+      missingMetadata: { interactions: missingInteractions, items: missingItems.size },
+      kcore,
+      tooShortForSplit: { interactions: shortInteractions, users: shortUsers },
+    },
+    kept: {
+      interactions: report.interactions,
+      users: report.users,
+      items: keptItems.length,
+      withReviews: report.withReviews,
+      withRatings: report.withRatings,
+      untitledItems: keptItems.filter((it) => it.title.trim() === '').length,
+    },
+  };
+}
+
+/**
+ * Iterative k-core: removes users and items with fewer than k interactions until none is left.
+ * Clears `keep` for removed rows; returns what it removed.
+ */
+export function kcoreFilter(users: Int32Array, items: Int32Array, keep: Uint8Array, nUsers: number, nItems: number, k: number) {
+  const before = countKept(keep);
+  const uDeg = new Int32Array(nUsers);
+  const iDeg = new Int32Array(nItems);
+  for (let r = 0; r < keep.length; r++) {
+    if (!keep[r]) continue;
+    uDeg[users[r]]++;
+    iDeg[items[r]]++;
+  }
+  const usersBefore = uDeg.filter((d) => d > 0).length;
+  const itemsBefore = iDeg.filter((d) => d > 0).length;
+  let rounds = 0;
+  for (let changed = k > 1; changed; ) {
+    changed = false;
+    rounds++;
+    const uLow = uDeg.map((d) => (d > 0 && d < k ? 1 : 0));
+    const iLow = iDeg.map((d) => (d > 0 && d < k ? 1 : 0));
+    for (let r = 0; r < keep.length; r++) {
+      if (!keep[r] || !(uLow[users[r]] || iLow[items[r]])) continue;
+      keep[r] = 0;
+      uDeg[users[r]]--;
+      iDeg[items[r]]--;
+      changed = true;
+    }
+  }
+  return {
+    interactions: before - countKept(keep),
+    users: usersBefore - uDeg.filter((d) => d > 0).length,
+    items: itemsBefore - iDeg.filter((d) => d > 0).length,
+    rounds,
+  };
+}
+
+function countKept(keep: Uint8Array): number {
+  let c = 0;
+  for (const v of keep) c += v;
+  return c;
+}
+
+interface Columns {
+  users: Int32Array;
+  items: Int32Array;
+  times: Float64Array;
+  ratings: Float64Array;
+}
+
+function write(ws: Workspace, perUser: number[][], keptItems: Item[], itemIdx: Int32Array, cols: Columns, userNames: string[]) {
+  const db = ws.db;
+  const review = db.prepare('SELECT review FROM staging_reviews WHERE row = ?').pluck();
+  let interactions = 0;
+  let withReviews = 0;
+  let withRatings = 0;
+  let nUsers = 0;
+  db.transaction(() => {
+    db.exec('DELETE FROM interactions; DELETE FROM users; DELETE FROM items;');
+    const insItem = db.prepare('INSERT INTO items (idx, item_id, title, categories, brand, description) VALUES (?, ?, ?, ?, ?, ?)');
+    keptItems.forEach((it, idx) => insItem.run(idx, it.id, it.title, JSON.stringify(it.categories), it.brand, it.description));
+    const insUser = db.prepare('INSERT INTO users (idx, user_id) VALUES (?, ?)');
+    const insRow = db.prepare('INSERT INTO interactions (user_idx, pos, item_idx, ts, rating, review, split) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (let u = 0; u < perUser.length; u++) {
+      const rows = perUser[u];
+      if (rows.length === 0) continue;
+      const uIdx = nUsers++;
+      insUser.run(uIdx, userNames[u]);
+      rows.forEach((r, pos) => {
+        const split = pos === rows.length - 1 ? 'test' : pos === rows.length - 2 ? 'valid' : 'train';
+        const rating = Number.isNaN(cols.ratings[r]) ? null : cols.ratings[r];
+        const text = (review.get(r) as string | undefined) ?? null;
+        if (text !== null) withReviews++;
+        if (rating !== null) withRatings++;
+        insRow.run(uIdx, pos, itemIdx[cols.items[r]], cols.times[r], rating, text, split);
+        interactions++;
+      });
+    }
+    db.exec('DROP TABLE staging_reviews');
+  })();
+  return { interactions, users: nUsers, withReviews, withRatings };
+}

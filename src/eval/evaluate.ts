@@ -120,8 +120,9 @@ export function rankRow(row: Float32Array, target: number, top: Int32Array): { g
   let equal = 0;
   for (let j = 0; j < row.length; j++) {
     const v = row[j];
-    if (v > s) greater++;
-    else if (v === s && j !== target) equal++;
+    // Branch-free counting: scores above and below the target interleave unpredictably.
+    greater += +(v > s);
+    equal += +(v === s);
     if (v === -Infinity || (filled === k && v <= topScore[k - 1])) continue;
     // Insert keeping (score desc, index asc): scanning in index order puts equal scores after
     // the ones already there, and an equal score never displaces the last kept one.
@@ -134,5 +135,5 @@ export function rankRow(row: Float32Array, target: number, top: Int32Array): { g
     topScore[p] = v;
     top[p] = j;
   }
-  return { greater, equal };
+  return { greater, equal: equal - 1 };
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from './datasets.js';
+import { PACKAGE_ROOT as REPO } from '../src/util/paths.js';
 
 /**
  * Runs benchmarks (each a script printing one JSON object) and writes their results to

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for r2end: system packages (libtorch + OpenMP OpenBLAS
+# for the numeric engine), the pinned npm dependencies, the native addon and the TypeScript build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PACKAGES=(libtorch-dev libopenblas0-openmp)
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+npm ci --no-audit --no-fund
+npm run build

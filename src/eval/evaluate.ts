@@ -63,7 +63,7 @@ export async function evaluate(rec: Recommender, ds: Dataset, opts: EvalOptions)
 
   for (let b = 0; b < users.length; b += batchSize) {
     const cases = users.slice(b, b + batchSize).map((u) => evalCase(ds, u, opts.split));
-    const histories: History[] = cases.map((c) => ({ items: c.history, times: c.historyTimes }));
+    const histories: History[] = cases.map((c) => ({ items: c.history, times: c.historyTimes, time: c.targetTime }));
     const scores = await rec.score(histories);
     if (scores.length !== cases.length * nItems) throw new Error(`${rec.name}.score returned ${scores.length} scores, expected ${cases.length} x ${nItems}`);
     cases.forEach((c, r) => {

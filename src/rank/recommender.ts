@@ -4,6 +4,11 @@ import type { Dataset } from '../data/dataset.js';
 export interface History {
   items: Int32Array;
   times: Float64Array;
+  /**
+   * When the recommendation is asked for (Unix seconds): in offline evaluation the held-out
+   * item's time, at serving time now. Text models verbalise the history relative to it.
+   */
+  time?: number;
 }
 
 /**

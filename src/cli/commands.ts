@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as demo } from './demo.js';
 import { register as evaluate } from './evaluate.js';
 import { register as prepare } from './prepare.js';
+import { register as report } from './report.js';
 
 /** Every CLI command registers itself from its own file (src/cli/<name>.ts). */
-export const commands: Array<(program: Command) => void> = [prepare, evaluate, demo];
+export const commands: Array<(program: Command) => void> = [prepare, evaluate, report, demo];

@@ -3,6 +3,7 @@ import { loadDataset } from '../data/dataset.js';
 import { prepare } from '../data/prepare.js';
 import { Workspace } from '../data/workspace.js';
 import { evaluate } from '../eval/evaluate.js';
+import { saveEvaluation } from '../eval/results.js';
 import { RECOMMENDERS } from '../rank/registry.js';
 import { UserError } from '../util/errors.js';
 import { formatResult } from './evaluate.js';
@@ -33,7 +34,9 @@ export function register(program: Command): void {
         for (const name of ['pop', 'itemknn']) {
           const rec = RECOMMENDERS[name]();
           await rec.fit(ds);
-          process.stdout.write(formatResult(await evaluate(rec, ds, { split: 'test' })));
+          const result = await evaluate(rec, ds, { split: 'test' });
+          saveEvaluation(ws, result);
+          process.stdout.write(formatResult(result));
         }
       } finally {
         ws.close();

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { evaluate, type EvalResult } from '../eval/evaluate.js';
+import { saveEvaluation } from '../eval/results.js';
 import { RECOMMENDERS } from '../rank/registry.js';
 import { UserError } from '../util/errors.js';
 
@@ -23,6 +24,7 @@ export function register(program: Command): void {
         const rec = make();
         await rec.fit(ds);
         const result = await evaluate(rec, ds, { split: o.split, excludeSeen: Boolean(o.excludeSeen), silent: Boolean(o.json) });
+        saveEvaluation(ws, result);
         process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : formatResult(result));
       } finally {
         ws.close();

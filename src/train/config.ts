@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { verbalizeSchema } from '../data/verbalize.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * Training configuration. Every default is the paper's (appendix D) unless a comment says
+ * otherwise. Layers: defaults < --config FILE (JSON) < flags.
+ */
+export const ABLATIONS = ['none', 'no-reasoning', 'frozen-encoder', 'no-projection', 'no-reg'] as const;
+
+const positive = z.number().positive();
+
+export const trainConfigSchema = z
+  .object({
+    seed: z.number().int().nonnegative().default(42),
+    /** `use-lite` (bundled) or a Hugging Face sentence-encoder directory. */
+    encoder: z.string().min(1).default('use-lite'),
+    /** Token window of the encoder; USE-lite's graph keeps 128, its re-implementation can take more. */
+    maxTokens: z.number().int().positive().optional(),
+    device: z.string().default('cpu'),
+    verbalize: verbalizeSchema.prefault({}),
+    teacher: z
+      .object({
+        backend: z.string().default('template'),
+        model: z.string().optional(),
+        /** guided: oracle reasoning (paper); unguided / unguided-matching: ablations (3) / (4). */
+        mode: z.enum(['guided', 'unguided', 'unguided-matching']).default('guided'),
+      })
+      .prefault({}),
+    distill: z
+      .object({
+        epochs: positive.default(1),
+        batchSize: z.number().int().positive().default(16),
+        lr: positive.default(1e-5),
+        weightDecay: z.number().nonnegative().default(0.01),
+        warmupRatio: z.number().min(0).max(1).default(0.1),
+        clip: positive.default(1.0),
+        freezeEmbeddings: z.boolean().default(false),
+        freezeLayers: z.number().int().nonnegative().default(0),
+        /** Share of the training users whose reasoning is distilled (paper appendix H.1). */
+        ratio: z.number().gt(0).max(1).default(1),
+      })
+      .prefault({}),
+    projection: z
+      .object({
+        dim: z.number().int().positive().default(512),
+        tau: positive.default(0.07),
+        negatives: z.number().int().positive().default(99),
+        batchSize: z.number().int().positive().default(128),
+        lr: positive.default(1e-4),
+        epochs: z.number().int().positive().default(10),
+        lambda: z.number().nonnegative().default(0.5),
+        /** Early stopping: epochs without a better validation NDCG@10. */
+        patience: z.number().int().positive().default(3),
+      })
+      .prefault({}),
+    ablation: z.enum(ABLATIONS).default('none'),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** Deep-merges plain objects (later wins); arrays and scalars are replaced. */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    out[k] = isPlain(v) && isPlain(b) ? merge(b, v) : v;
+  }
+  return out;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Resolves the layered configuration; `source` names where a bad value came from. */
+export function resolveConfig(layers: Array<{ source: string; values: Record<string, unknown> }>): TrainConfig {
+  let merged: Record<string, unknown> = {};
+  for (const layer of layers) {
+    const parsed = trainConfigSchema.safeParse(merge(merged, layer.values));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue.path.join('.');
+      throw new UserError(`${layer.source}: ${field ? `field "${field}"` : 'config'}: ${issue.message}`);
+    }
+    merged = merge(merged, layer.values);
+  }
+  return trainConfigSchema.parse(merged);
+}
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`--config ${file}: cannot read the file`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`--config ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!isPlain(json)) throw new UserError(`--config ${file}: expected a JSON object`);
+  return json;
+}

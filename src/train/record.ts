@@ -1,0 +1,29 @@
+/**
+ * What a training run leaves beside its model bundle (`training.json`): the facts a report and
+ * a model card need: which data, teacher, encoder and settings, the curves, and timings.
+ */
+export interface TrainingRecord {
+  model: string;
+  created: string;
+  dataset: string;
+  teacher: { backend: string; model?: string; mode: string; label: string; isLLM: boolean };
+  encoder: string;
+  ablation: string;
+  config: Record<string, unknown>;
+  counts: Record<string, number>;
+  curves: {
+    /** Distillation MSE per logged step. */
+    distill: Array<{ step: number; loss: number }>;
+    /** Projection InfoNCE (+ L_reg) per epoch, with validation NDCG@10 for early stopping. */
+    projection: Array<{ epoch: number; loss: number; validNdcg10: number }>;
+  };
+  /** Student vs pretrained encoder: distances to the reasoning targets of held-out users. */
+  alignment?: {
+    users: number;
+    before: { l2: number[]; cos: number[] };
+    after: { l2: number[]; cos: number[] };
+  };
+  /** Seconds per stage. */
+  seconds: Record<string, number>;
+  latency?: Record<string, number>;
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import type { Dataset } from '../data/dataset.js';
+import type { HistoryEntry } from '../data/verbalize.js';
+import { UserError } from '../util/errors.js';
+
+/** A history entry as users give it: a known item id or free text, with a time. */
+export const historyEntrySchema = z
+  .object({
+    item_id: z.union([z.string().min(1), z.number().transform(String)]).optional(),
+    text: z.string().min(1).max(10_000).optional(),
+    /** Unix seconds or an ISO 8601 date. */
+    timestamp: z.union([z.number().finite().nonnegative(), z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected Unix seconds or an ISO date')]),
+  })
+  .strict()
+  .refine((e) => (e.item_id === undefined) !== (e.text === undefined), { message: 'give exactly one of item_id and text' });
+
+export type HistoryEntryInput = z.infer<typeof historyEntrySchema>;
+
+export function seconds(t: number | string): number {
+  return typeof t === 'number' ? t : Date.parse(t) / 1000;
+}
+
+/**
+ * Resolves entries against the workspace's items, oldest first. Unknown item ids are errors
+ * naming where they came from (`where(i)`), never silently dropped.
+ */
+export function resolveHistory(ds: Dataset, entries: readonly HistoryEntryInput[], where: (i: number) => string): HistoryEntry[] {
+  const resolved = entries.map((e, i): HistoryEntry => {
+    const timestamp = seconds(e.timestamp);
+    if (e.text !== undefined) return { text: e.text, timestamp };
+    const idx = ds.itemIndex.get(e.item_id!);
+    if (idx === undefined) throw new UserError(`${where(i)}: item_id "${e.item_id}" is not an item of this workspace (give it as {"text": ...} instead)`);
+    return { item: ds.items[idx], timestamp };
+  });
+  // Stable: equal times keep the given order.
+  return resolved.map((e, i) => [e, i] as const).sort((a, b) => a[0].timestamp - b[0].timestamp || a[1] - b[1]).map(([e]) => e);
+}
+
+/** Reads a JSON-lines history file: one {"item_id" | "text", "timestamp"} per line. */
+export function readHistoryFile(file: string): { entries: HistoryEntryInput[]; where: (i: number) => string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`--history ${file}: cannot read the file`);
+  }
+  const name = basename(file);
+  const entries: HistoryEntryInput[] = [];
+  const lines: number[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (err) {
+      throw new UserError(`${name} line ${i + 1}: not valid JSON (${(err as Error).message})`);
+    }
+    const parsed = historyEntrySchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UserError(`${name} line ${i + 1}: ${issue.path.length ? `field "${issue.path.join('.')}": ` : ''}${issue.message}`);
+    }
+    entries.push(parsed.data);
+    lines.push(i + 1);
+  });
+  if (!entries.length) throw new UserError(`--history ${file}: no entries (expected JSON lines {"item_id" or "text", "timestamp"})`);
+  return { entries, where: (i) => `${name} line ${lines[i]}` };
+}

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Dataset } from '../data/dataset.js';
 import type { HistoryEntry } from '../data/verbalize.js';
 import { UserError } from '../util/errors.js';
+import { formatIssue } from '../util/zod.js';
 
 /** A history entry as users give it: a known item id or free text, with a time. */
 export const historyEntrySchema = z
@@ -59,8 +60,7 @@ export function readHistoryFile(file: string): { entries: HistoryEntryInput[]; w
     }
     const parsed = historyEntrySchema.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new UserError(`${name} line ${i + 1}: ${issue.path.length ? `field "${issue.path.join('.')}": ` : ''}${issue.message}`);
+      throw new UserError(`${name} line ${i + 1}: ${formatIssue(parsed.error)}`);
     }
     entries.push(parsed.data);
     lines.push(i + 1);

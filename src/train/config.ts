@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { verbalizeSchema } from '../data/verbalize.js';
 import { UserError } from '../util/errors.js';
+import { formatIssue } from '../util/zod.js';
 
 /**
  * Training configuration. Every default is the paper's (appendix D) unless a comment says
@@ -80,9 +81,7 @@ export function resolveConfig(layers: Array<{ source: string; values: Record<str
   for (const layer of layers) {
     const parsed = trainConfigSchema.safeParse(merge(merged, layer.values));
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue.path.join('.');
-      throw new UserError(`${layer.source}: ${field ? `field "${field}"` : 'config'}: ${issue.message}`);
+      throw new UserError(`${layer.source}: ${formatIssue(parsed.error)}`);
     }
     merged = merge(merged, layer.values);
   }

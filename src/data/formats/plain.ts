@@ -1,6 +1,7 @@
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
+import { formatIssue } from '../../util/zod.js';
 import { splitCsvLine } from './csv.js';
 import { readLines } from './lines.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
@@ -79,18 +80,9 @@ async function* readPlainItems(file: string): AsyncGenerator<SourceItem> {
       throw new UserError(`${name} line ${line}: not valid JSON (${(err as Error).message})`);
     }
     const parsed = itemSchema.safeParse(json);
-    if (!parsed.success) throw new UserError(`${name} line ${line}: ${describeIssue(parsed.error)}`);
+    if (!parsed.success) throw new UserError(`${name} line ${line}: ${formatIssue(parsed.error)}`);
     const { item_id, title, categories, brand, description } = parsed.data;
     yield { item: { id: item_id, title, categories, brand, description }, line };
   }
   if (!any) throw new UserError(`${name}: file is empty, expected one JSON object per line with item_id and title`);
-}
-
-/** The first zod issue as `field "x": expected ...`. */
-export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const field = issue.path.length ? `field "${issue.path.join('.')}"` : 'the record';
-  return issue.code === 'invalid_type' && /received undefined/.test(issue.message)
-    ? `${field} is missing`
-    : `${field}: ${issue.message}`;
 }

@@ -1,0 +1,115 @@
+// Entry point of the r2end numeric engine: the Model and Trainer classes, topK, matmulBenchmark
+// and build facts. Threads default to the machine's core count (libtorch inside Node uses one).
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <thread>
+
+#include "marshal.h"
+#include "model_wrap.h"
+#include "topk.h"
+#include "trainer_wrap.h"
+
+namespace r2end {
+namespace {
+
+torch::Device deviceOption(const Napi::Object& options) {
+  Napi::Value value = options.Get("device");
+  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "cpu";
+  try {
+    return torch::Device(name);
+  } catch (const c10::Error&) {
+    throw Napi::Error::New(options.Env(), "unknown device '" + name + "'");
+  }
+}
+
+// topK(queries {data,shape}, items {data,shape}, k, exclusions {offsets, indices}, { metric, device })
+//   -> Promise<{ indices: {data,shape}, scores: {data,shape} }>
+Napi::Value TopKJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto queries = std::make_shared<torch::Tensor>(tensorFromJsObject(info[0], "queries"));
+  auto items = std::make_shared<torch::Tensor>(tensorFromJsObject(info[1], "items"));
+  const int64_t k = info[2].ToNumber().Int64Value();
+  if (!info[3].IsObject()) throw Napi::TypeError::New(env, "topK: exclusions must be { offsets, indices }");
+  auto exclusions = info[3].As<Napi::Object>();
+  auto offsets = std::make_shared<torch::Tensor>(tensorFromJsObject(exclusions.Get("offsets"), "exclusions.offsets"));
+  auto excluded = std::make_shared<torch::Tensor>(tensorFromJsObject(exclusions.Get("indices"), "exclusions.indices"));
+  auto options = info[4].IsObject() ? info[4].As<Napi::Object>() : Napi::Object::New(env);
+  Napi::Value metricValue = options.Get("metric");
+  const std::string metric = metricValue.IsString() ? metricValue.As<Napi::String>().Utf8Value() : "cosine";
+  if (metric != "cosine" && metric != "dot") throw Napi::Error::New(env, "topK: metric must be cosine or dot");
+  auto device = deviceOption(options);
+  return runAsync(
+      env,
+      [=] {
+        auto result = topK(*queries, *items, k, *offsets, *excluded, metric == "cosine", device);
+        return WorkResult{{result.indices, result.scores}};
+      },
+      [](Napi::Env env, WorkResult& result) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("indices", tensorToJs(env, result.tensors[0]));
+        out.Set("scores", tensorToJs(env, result.tensors[1]));
+        return out;
+      });
+}
+
+// matmulBenchmark(n, repeats, { device }) -> Promise<flops per second> of an n x n x n float32 GEMM.
+Napi::Value MatmulBenchmarkJs(const Napi::CallbackInfo& info) {
+  const int64_t n = info[0].ToNumber().Int64Value();
+  const int64_t repeats = info[1].ToNumber().Int64Value();
+  auto device = deviceOption(info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env()));
+  return runAsync(
+      info.Env(),
+      [=] {
+        torch::InferenceMode inference;
+        auto a = torch::randn({n, n}, torch::TensorOptions().device(device));
+        auto b = torch::randn({n, n}, torch::TensorOptions().device(device));
+        auto c = torch::matmul(a, b);  // warm-up
+        auto start = std::chrono::steady_clock::now();
+        for (int64_t i = 0; i < repeats; i++) c = torch::matmul(a, b);
+        c.sum().item<float>();  // waits for asynchronous devices
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return WorkResult{{}, 2.0 * n * n * n * repeats / seconds};
+      },
+      [](Napi::Env env, WorkResult& result) -> Napi::Value { return Napi::Number::New(env, result.number); });
+}
+
+Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
+  const int threads = info[0].ToNumber().Int32Value();
+  if (threads < 1) throw Napi::RangeError::New(info.Env(), "threads must be at least 1");
+  torch::set_num_threads(threads);
+  return info.Env().Undefined();
+}
+
+Napi::Value InfoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  out.Set("torchVersion", TORCH_VERSION);
+  out.Set("threads", torch::get_num_threads());
+  out.Set("cuda", torch::cuda::is_available());
+  out.Set("cudaDevices", static_cast<double>(torch::cuda::device_count()));
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const unsigned cores = std::thread::hardware_concurrency();
+  torch::set_num_threads(cores > 0 ? static_cast<int>(cores) : 1);
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  Napi::Function modelClass = ModelWrap::define(env);
+  data->modelClass = Napi::Persistent(modelClass);
+  exports.Set("Model", modelClass);
+  exports.Set("Trainer", TrainerWrap::define(env));
+  exports.Set("topK", Napi::Function::New(env, TopKJs));
+  exports.Set("matmulBenchmark", Napi::Function::New(env, MatmulBenchmarkJs));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreadsJs));
+  exports.Set("info", Napi::Function::New(env, InfoJs));
+  return exports;
+}
+
+}  // namespace
+}  // namespace r2end
+
+static Napi::Object InitEngine(Napi::Env env, Napi::Object exports) { return r2end::Init(env, exports); }
+NODE_API_MODULE(r2end_engine, InitEngine)

@@ -1,0 +1,94 @@
+#include "topk.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace r2end {
+
+namespace {
+struct Candidate {
+  float score;
+  int32_t index;
+};
+// "a ranks before b": higher score, then lower index.
+inline bool before(const Candidate& a, const Candidate& b) { return a.score > b.score || (a.score == b.score && a.index < b.index); }
+
+// Selects the k best of one row of scores (excluded entries already set to -inf).
+void selectRow(const float* row, int64_t count, int64_t k, int32_t* outIndex, float* outScore, std::vector<Candidate>& heap) {
+  heap.clear();
+  // A heap whose front is the worst kept candidate. Items arrive in increasing index order, so a
+  // newcomer with a score equal to the worst kept one ranks after it and is skipped.
+  for (int64_t j = 0; j < count; j++) {
+    const float s = row[j];
+    if (!(s > -std::numeric_limits<float>::infinity())) continue;  // excluded (or NaN)
+    if (static_cast<int64_t>(heap.size()) < k) {
+      heap.push_back({s, static_cast<int32_t>(j)});
+      std::push_heap(heap.begin(), heap.end(), before);
+    } else if (s > heap.front().score) {
+      std::pop_heap(heap.begin(), heap.end(), before);
+      heap.back() = {s, static_cast<int32_t>(j)};
+      std::push_heap(heap.begin(), heap.end(), before);
+    }
+  }
+  std::sort_heap(heap.begin(), heap.end(), before);
+  for (int64_t i = 0; i < k; i++) {
+    const bool filled = i < static_cast<int64_t>(heap.size());
+    outIndex[i] = filled ? heap[i].index : -1;
+    outScore[i] = filled ? heap[i].score : -std::numeric_limits<float>::infinity();
+  }
+}
+}  // namespace
+
+TopK topK(const torch::Tensor& queries, const torch::Tensor& items, int64_t k, const torch::Tensor& offsets,
+          const torch::Tensor& excluded, bool cosine, torch::Device device) {
+  if (queries.dim() != 2 || items.dim() != 2 || queries.size(1) != items.size(1))
+    throw std::invalid_argument("queries [Q,d] and items [I,d] must share d; got " + c10::str(queries.sizes()) + " and " +
+                                c10::str(items.sizes()));
+  if (k < 1) throw std::invalid_argument("k must be at least 1");
+  const int64_t q = queries.size(0), count = items.size(0);
+  if (offsets.numel() != q + 1) throw std::invalid_argument("exclusion offsets must have Q+1 entries");
+  auto off = offsets.to(torch::kInt64).contiguous();
+  auto exc = excluded.to(torch::kInt64).contiguous();
+  const int64_t* offPtr = off.data_ptr<int64_t>();
+  const int64_t* excPtr = exc.data_ptr<int64_t>();
+  for (int64_t i = 0; i < q; i++)
+    if (offPtr[i] > offPtr[i + 1] || offPtr[i] < 0 || offPtr[i + 1] > exc.numel())
+      throw std::invalid_argument("exclusion offsets must be non-decreasing and within the excluded list");
+  if (exc.numel() > 0 && (exc.min().item<int64_t>() < 0 || exc.max().item<int64_t>() >= count))
+    throw std::invalid_argument("excluded item index out of range [0, " + std::to_string(count) + ")");
+
+  torch::InferenceMode inference;
+  namespace F = torch::nn::functional;
+  auto prepare = [&](const torch::Tensor& t) {
+    auto x = t.to(device, torch::kFloat32);
+    return cosine ? F::normalize(x, F::NormalizeFuncOptions().dim(1).eps(1e-12)) : x;
+  };
+  auto itemMatrix = prepare(items).t().contiguous();  // [d,I]: a plain GEMM per chunk
+  auto queryMatrix = prepare(queries);
+  TopK result{torch::empty({q, k}, torch::kInt32), torch::empty({q, k}, torch::kFloat32)};
+  int32_t* outIndex = result.indices.data_ptr<int32_t>();
+  float* outScore = result.scores.data_ptr<float>();
+
+  // Chunks of queries bound the score matrix to about 64 MB.
+  const int64_t chunk = std::max<int64_t>(1, (16 << 20) / std::max<int64_t>(count, 1));
+  for (int64_t start = 0; start < q; start += chunk) {
+    const int64_t rows = std::min(chunk, q - start);
+    auto scores = torch::matmul(queryMatrix.narrow(0, start, rows), itemMatrix).to(torch::kCPU).contiguous();
+    float* base = scores.data_ptr<float>();
+    at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+      std::vector<Candidate> heap;
+      heap.reserve(k);
+      for (int64_t r = begin; r < end; r++) {
+        float* row = base + r * count;
+        const int64_t query = start + r;
+        for (int64_t e = offPtr[query]; e < offPtr[query + 1]; e++) row[excPtr[e]] = -std::numeric_limits<float>::infinity();
+        selectRow(row, count, k, outIndex + query * k, outScore + query * k, heap);
+      }
+    });
+  }
+  return result;
+}
+
+}  // namespace r2end

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as evaluate } from './evaluate.js';
 import { register as prepare } from './prepare.js';
+import { register as teach } from './teach.js';
 
 /** Every CLI command registers itself from its own file (src/cli/<name>.ts). */
-export const commands: Array<(program: Command) => void> = [prepare, evaluate];
+export const commands: Array<(program: Command) => void> = [prepare, evaluate, teach];

@@ -13,7 +13,6 @@ import { TeacherStore } from '../teacher/store.js';
 import { TemplateTeacher } from '../teacher/template-teacher.js';
 import { loadTemplate, type PromptKind } from '../teacher/templates.js';
 import { UserError, check } from '../util/errors.js';
-import { Progress } from '../util/progress.js';
 import { parseIntFlag, parseNumberFlag } from './flags.js';
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:8000/v1';
@@ -169,14 +168,13 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
         });
   try {
     await backend.preflight();
-    const progress = new Progress(`teach ${label}`, jobs.length, { unit: 'prompts' });
     const report = await runJobs(jobs, backend, store, {
       concurrency: parseIntFlag('--concurrency', o.concurrency, 1),
       attempts: parseIntFlag('--attempts', o.attempts, 1),
       retries: parseIntFlag('--retries', o.retries, 0),
       backoffMs: parseNumberFlag('--backoff', o.backoff, 0) * 1000,
       maxBackoffMs: 60_000,
-      progress: startedAt(progress, jobs, store),
+      progress: `teach ${label}`,
     });
     const rate = report.seconds > 0 ? report.requests / report.seconds : 0;
     process.stdout.write(
@@ -186,13 +184,6 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
   } finally {
     backend.close();
   }
-}
-
-/** The bar counts every prompt of the plan; answers from earlier runs start it part-way. */
-function startedAt(progress: Progress, jobs: TeacherJob[], store: TeacherStore): Progress {
-  const done = store.doneHashes();
-  progress.set(jobs.filter((j) => done.has(j.hash)).length);
-  return progress;
 }
 
 function reportFailures(failures: FailureNote[], view: TrainingView): void {

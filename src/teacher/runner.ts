@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Progress } from '../util/progress.js';
+import { Progress } from '../util/progress.js';
 import { RejectedError, TransientError, type OnlineBackend } from './backend.js';
 import type { TeacherJob } from './prompts.js';
 import type { TeacherStore } from './store.js';
@@ -15,7 +15,8 @@ export interface RunOptions {
   /** First backoff; doubles per retry, with jitter, up to maxBackoffMs. */
   backoffMs: number;
   maxBackoffMs: number;
-  progress?: Progress;
+  /** Label of a progress bar on stderr (none when unset). */
+  progress?: string;
 }
 
 export const DEFAULT_RUN: RunOptions = { concurrency: 8, attempts: 3, retries: 8, backoffMs: 1000, maxBackoffMs: 60_000 };
@@ -27,7 +28,7 @@ export interface FailureNote {
 }
 
 export interface RunReport {
-  /** Prompts answered now, failed now, and already answered before this run. */
+  /** Distinct prompts answered now, failed now, and already answered before this run. */
   done: number;
   failed: number;
   cached: number;
@@ -49,8 +50,11 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   const start = performance.now();
   const done = store.doneHashes();
   // Identical prompts (same history, target and dates) are asked once and shared.
-  const todo = [...new Map(jobs.filter((j) => !done.has(j.hash)).map((j) => [j.hash, j])).values()];
-  const report: RunReport = { done: 0, failed: 0, cached: jobs.length - jobs.filter((j) => !done.has(j.hash)).length, requests: 0, promptTokens: 0, completionTokens: 0, seconds: 0, failures: [] };
+  const unique = [...new Map(jobs.map((j) => [j.hash, j])).values()];
+  const todo = unique.filter((j) => !done.has(j.hash));
+  const report: RunReport = { done: 0, failed: 0, cached: unique.length - todo.length, requests: 0, promptTokens: 0, completionTokens: 0, seconds: 0, failures: [] };
+  // The bar counts this run's prompts only, so its rates and ETA are this run's.
+  const progress = o.progress === undefined ? undefined : new Progress(report.cached ? `${o.progress} (${report.cached} answered before)` : o.progress, todo.length, { unit: 'prompts' });
   const abort = new AbortController();
   let fatal: unknown;
   let next = 0;
@@ -59,7 +63,7 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
     store.fail(job.hash, { kind: job.kind, subject: job.subject, attempts, reason, text });
     report.failed++;
     report.failures.push({ kind: job.kind, subject: job.subject, reason });
-    o.progress?.tick(1);
+    progress?.tick(1);
   };
 
   const answer = async (job: TeacherJob) => {
@@ -75,7 +79,7 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
         if (verdict.ok) {
           store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch });
           report.done++;
-          o.progress?.tick(1, { tok: c.completionTokens });
+          progress?.tick(1, { tok: c.completionTokens });
           return;
         }
         if (++rejected >= o.attempts) return fail(job, rejected + transient, verdict.reason, c.text);
@@ -99,8 +103,8 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, todo.length)) }, worker));
   report.seconds = (performance.now() - start) / 1000;
-  o.progress?.finish();
   if (fatal) throw fatal;
+  progress?.finish();
   return report;
 }
 

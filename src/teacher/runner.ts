@@ -3,6 +3,7 @@ import { Progress } from '../util/progress.js';
 import { RejectedError, TransientError, type OnlineBackend } from './backend.js';
 import type { TeacherJob } from './prompts.js';
 import type { TeacherStore } from './store.js';
+import { GroupCommit } from './group-commit.js';
 import { checkAnswer } from './validate.js';
 
 export interface RunOptions {
@@ -42,8 +43,8 @@ export interface RunReport {
 
 /**
  * Answers every job not yet in the store with bounded concurrency. Each good answer is
- * committed before it is counted; each prompt ends with one stored answer or one recorded
- * failure. Any other error (a UserError such as a bad key or unknown model, or a bug) aborts
+ * committed (group commit, within an event-loop turn) before it is counted; each prompt ends
+ * with one stored answer or one recorded failure. Any other error (a UserError such as a bad key or unknown model, or a bug) aborts
  * the requests in flight and is rethrown once.
  */
 export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBackend, store: TeacherStore, o: RunOptions): Promise<RunReport> {
@@ -59,12 +60,17 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   let fatal: unknown;
   let next = 0;
 
-  const fail = (job: TeacherJob, attempts: number, reason: string, text: string | null) => {
-    store.fail(job.hash, { kind: job.kind, subject: job.subject, attempts, reason, text });
-    report.failed++;
-    report.failures.push({ kind: job.kind, subject: job.subject, reason });
-    progress?.tick(1);
-  };
+  const commits = new GroupCommit(store);
+
+  const fail = (job: TeacherJob, attempts: number, reason: string, text: string | null) =>
+    commits.add(
+      () => store.fail(job.hash, { kind: job.kind, subject: job.subject, attempts, reason, text }),
+      () => {
+        report.failed++;
+        report.failures.push({ kind: job.kind, subject: job.subject, reason });
+        progress?.tick(1);
+      },
+    );
 
   const answer = async (job: TeacherJob) => {
     let rejected = 0;
@@ -77,21 +83,24 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
         report.completionTokens += c.completionTokens;
         const verdict = checkAnswer(job, c, { opening: backend.isLLM });
         if (verdict.ok) {
-          store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch });
-          report.done++;
-          progress?.tick(1, { tok: c.completionTokens });
-          return;
+          return await commits.add(
+            () => store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch }),
+            () => {
+              report.done++;
+              progress?.tick(1, { tok: c.completionTokens });
+            },
+          );
         }
-        if (++rejected >= o.attempts) return fail(job, rejected + transient, verdict.reason, c.text);
+        if (++rejected >= o.attempts) return await fail(job, rejected + transient, verdict.reason, c.text);
       } catch (err) {
         if (abort.signal.aborted) return;
-        if (err instanceof RejectedError) return fail(job, rejected + transient + 1, err.message, null);
+        if (err instanceof RejectedError) return await fail(job, rejected + transient + 1, err.message, null);
         if (!(err instanceof TransientError)) {
           fatal ??= err;
           abort.abort();
           return;
         }
-        if (++transient > o.retries) return fail(job, rejected + transient, err.message, null);
+        if (++transient > o.retries) return await fail(job, rejected + transient, err.message, null);
         await sleep(backoff(transient, o, err.retryAfterMs), undefined, { signal: abort.signal }).catch(() => {});
         if (abort.signal.aborted) return;
       }
@@ -102,6 +111,8 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
     while (!abort.signal.aborted && next < todo.length) await answer(todo[next++]);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, todo.length)) }, worker));
+  // Answers that arrived before a fatal error are kept too.
+  await commits.drain();
   report.seconds = (performance.now() - start) / 1000;
   if (fatal) throw fatal;
   progress?.finish();

@@ -22,9 +22,17 @@ const NAME_WORDS = 7;
 export class TemplateTeacher implements OnlineBackend {
   readonly id: TeacherId = { backend: 'template', model: TEMPLATE_MODEL };
   readonly isLLM = false;
-  private readonly priorCache = new Map<number, Array<[number, number]>>();
+  private readonly priorCache = new Map<number, PriorStats>();
+  /** Per item, decoded once: primary category path, its leaf, and the short name. */
+  private readonly paths: string[][];
+  private readonly leaves: string[];
+  private readonly names: string[];
 
-  constructor(private readonly view: TrainingView) {}
+  constructor(private readonly view: TrainingView) {
+    this.paths = view.ds.items.map(primaryPath);
+    this.leaves = this.paths.map((p) => (p.length ? p[p.length - 1] : 'uncategorised'));
+    this.names = view.ds.items.map(name);
+  }
 
   async preflight(): Promise<void> {}
 
@@ -42,9 +50,14 @@ export class TemplateTeacher implements OnlineBackend {
 
   close(): void {}
 
-  private priors(item: number): Array<[number, number]> {
+  /** The item's buyers' prior items (most frequent first), their rank, and counts by leaf category. */
+  private priorStats(item: number): PriorStats {
     let p = this.priorCache.get(item);
-    if (!p) this.priorCache.set(item, (p = priorItemCounts(this.view, item)));
+    if (!p) {
+      const list = priorItemCounts(this.view, item);
+      p = { list, rank: new Map(list.map(([i], r) => [i, r])), byLeaf: countBy(list, ([i]) => this.leaves[i]), total: list.reduce((s, [, n]) => s + n, 0) };
+      this.priorCache.set(item, p);
+    }
     return p;
   }
 
@@ -54,6 +67,7 @@ export class TemplateTeacher implements OnlineBackend {
     if (!t) throw new Error(`user ${user} has no training history before its target`);
     const seq = sequences[user];
     const target = items[t.target];
+    const { paths, leaves, names } = this;
     const hist = Array.from(seq.subarray(0, t.history));
     const histTimes = times[user].subarray(0, t.history + 1);
     const out: string[] = [];
@@ -62,41 +76,45 @@ export class TemplateTeacher implements OnlineBackend {
     if (target.brand) {
       const brand = plain(target.brand);
       const same = hist.filter((i) => items[i].brand === target.brand);
-      const latest = same.length ? `"${name(items[same[same.length - 1]])}"` : '';
+      const latest = same.length ? `"${names[same[same.length - 1]]}"` : '';
       out.push(same.length >= 2 ? `Loyal to ${brand}: ${same.length} of ${hist.length} past purchases, latest ${latest}.` : same.length ? `Knows ${brand} from ${latest}.` : `New brand for the user: ${brand}.`);
     }
 
     // Category relation: the deepest category level the target shares with the history.
-    const tPath = primaryPath(target);
+    const tPath = paths[t.target];
     let best = 0;
-    for (const i of hist) best = Math.max(best, commonDepth(primaryPath(items[i]), tPath));
+    for (const i of hist) best = Math.max(best, commonDepth(paths[i], tPath));
     const meaningful = tPath.length > 1 ? best > 1 || (best === 1 && tPath.length === 1) : best > 0;
     if (meaningful) {
-      const matching = hist.filter((i) => commonDepth(primaryPath(items[i]), tPath) === best);
+      const matching = hist.filter((i) => commonDepth(paths[i], tPath) === best);
       const shared = tPath[best - 1];
-      const example = name(items[matching[matching.length - 1]]);
-      out.push(best === tPath.length ? `Same category (${shared}) as ${matching.length} past purchase${plural(matching.length)}, latest "${example}".` : `Stays in ${shared}: ${matching.length} past purchase${plural(matching.length)} there, latest "${example}"; the target adds ${leaf(target)}.`);
+      const example = names[matching[matching.length - 1]];
+      out.push(best === tPath.length ? `Same category (${shared}) as ${matching.length} past purchase${plural(matching.length)}, latest "${example}".` : `Stays in ${shared}: ${matching.length} past purchase${plural(matching.length)} there, latest "${example}"; the target adds ${leaves[t.target]}.`);
     } else if (tPath.length) {
-      out.push(`New category for the user: ${tail(tPath)}, after mostly ${mostCommonLeaf(hist.map((i) => items[i])) ?? 'other items'}.`);
+      out.push(`New category for the user: ${tail(tPath)}, after mostly ${countBy(hist.map((i): [number, number] => [i, 1]), ([i]) => leaves[i])[0][0]}.`);
     }
 
     // The step from the latest purchase.
-    const last = items[hist[hist.length - 1]];
+    const last = hist[hist.length - 1];
     const gap = histTimes[hist.length] - histTimes[hist.length - 1];
-    const step = leaf(last) !== leaf(target) ? `: ${leaf(last)} to ${leaf(target)}` : '';
-    out.push(`It follows "${name(last)}", bought ${gap < DAY / 2 ? 'the same day' : `${days(gap)} before`}${step}.`);
+    const step = leaves[last] !== leaves[t.target] ? `: ${leaves[last]} to ${leaves[t.target]}` : '';
+    out.push(`It follows "${names[last]}", bought ${gap < DAY / 2 ? 'the same day' : `${days(gap)} before`}${step}.`);
 
     // What the target's other buyers bought just before it (the user's own purchase excluded).
-    const priors = this.priors(t.target)
-      .map(([i, n]): [number, number] => [i, i === seq[t.history - 1] ? n - 1 : n])
-      .filter(([, n]) => n > 0);
-    const others = priors.reduce((s, [, n]) => s + n, 0);
+    const stats = this.priorStats(t.target);
+    const own = seq[t.history - 1];
+    const others = stats.total - 1;
     if (others > 0) {
-      const byLeaf = countBy(priors, ([i]) => leaf(items[i]));
-      const owned = new Set(hist);
-      const common = priors.find(([i]) => owned.has(i));
+      const byLeaf = stats.byLeaf.map(([l, n]): [string, number] => [l, l === leaves[own] ? n - 1 : n]).filter(([, n]) => n > 0);
+      byLeaf.sort((a, b) => b[1] - a[1]);
+      // The history item most of the other buyers had bought just before the target.
+      let common = -1;
+      for (const h of hist) {
+        const r = stats.rank.get(h);
+        if (r !== undefined && (h !== own || stats.list[r][1] > 1) && (common < 0 || r < stats.rank.get(common)!)) common = h;
+      }
       const before = byLeaf[0][1] >= 2 ? `mostly ${byLeaf[0][0]} (${byLeaf[0][1]} of ${others})` : byLeaf.slice(0, 2).map(([l]) => l).join(' or ');
-      out.push(`Its other buyers bought ${before} just before it${common ? `, as the user did with "${name(items[common[0]])}"` : ''}.`);
+      out.push(`Its other buyers bought ${before} just before it${common >= 0 ? `, as the user did with "${names[common]}"` : ''}.`);
     }
 
     // Repeat brands besides the target's.
@@ -117,21 +135,28 @@ export class TemplateTeacher implements OnlineBackend {
   description(item: number): string {
     const { items } = this.view.ds;
     const it = items[item];
-    const path = primaryPath(it);
-    const out = [`Users who prefer ${path.length ? leaf(it) : 'items like this'}${it.brand ? ` from ${plain(it.brand)}` : ''} would find this item suitable.`];
+    const path = this.paths[item];
+    const leaves = this.leaves;
+    const out = [`Users who prefer ${path.length ? leaves[item] : 'items like this'}${it.brand ? ` from ${plain(it.brand)}` : ''} would find this item suitable.`];
     if (path.length > 1) out.push(`It belongs to ${tail(path, 3)}.`);
-    const priors = this.priors(item);
-    const buyers = priors.reduce((s, [, n]) => s + n, 0);
+    const { list: priors, byLeaf: leafCounts, total: buyers } = this.priorStats(item);
     if (buyers > 0) {
-      const byLeaf = countBy(priors, ([i]) => leaf(items[i])).slice(0, 2);
+      const byLeaf = leafCounts.slice(0, 2);
       const brands = countBy(priors, ([i]) => items[i].brand ?? '').filter(([b]) => b).slice(0, 2);
-      out.push(`Its buyers bought ${byLeaf.map(([l, n]) => `${l} (${n} of ${buyers})`).join(' or ')} just before it, e.g. "${name(items[priors[0][0]])}".`);
+      out.push(`Its buyers bought ${byLeaf.map(([l, n]) => `${l} (${n} of ${buyers})`).join(' or ')} just before it, e.g. "${this.names[priors[0][0]]}".`);
       if (brands.length) out.push(`Brands they bought before: ${brands.map(([b, n]) => `${plain(b)} (${n})`).join(', ')}.`);
     }
     const n = this.view.trainCount[item];
     out.push(n > 0 ? `Bought ${n} time${plural(n)} in the training data.` : 'No purchases in the training data.');
     return out.join(' ');
   }
+}
+
+interface PriorStats {
+  list: Array<[number, number]>;
+  rank: Map<number, number>;
+  byLeaf: Array<[string, number]>;
+  total: number;
 }
 
 /** How the template teacher names an item: its first words, without quotes. */
@@ -155,11 +180,6 @@ function plain(s: string): string {
   });
 }
 
-function leaf(item: Item): string {
-  const p = primaryPath(item);
-  return p.length ? p[p.length - 1] : 'uncategorised';
-}
-
 function tail(path: string[], n = 2): string {
   return path.slice(Math.max(path.length > 1 ? 1 : 0, path.length - n)).join(' > ');
 }
@@ -173,12 +193,11 @@ function commonDepth(a: string[], b: string[]): number {
 /** Sums weights by key; most weight first, ties in first-seen order. */
 function countBy<T>(xs: Array<[T, number]>, key: (x: [T, number]) => string): Array<[string, number]> {
   const m = new Map<string, number>();
-  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + x[1]);
+  for (const x of xs) {
+    const k = key(x);
+    m.set(k, (m.get(k) ?? 0) + x[1]);
+  }
   return [...m].sort((a, b) => b[1] - a[1]);
-}
-
-function mostCommonLeaf(items: Item[]): string | undefined {
-  return countBy(items.map((i): [Item, number] => [i, 1]), ([i]) => leaf(i))[0]?.[0];
 }
 
 function median(xs: number[]): number {

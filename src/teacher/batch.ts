@@ -1,0 +1,94 @@
+import { createReadStream, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { UserError } from '../util/errors.js';
+import { TransientError } from './backend.js';
+import { chatRequestBody, parseCompletion } from './openai.js';
+import type { PromptSettings, TeacherJob } from './prompts.js';
+import type { TeacherStore } from './store.js';
+import { checkAnswer } from './validate.js';
+
+/**
+ * The `batch` backend: pending prompts go out as an OpenAI Batch API input file (also what
+ * vLLM's `run_batch` reads); the result file comes back in through `importBatch`. The
+ * custom_id is the prompt hash, so results match prompts whatever order they return in.
+ */
+export function exportBatch(file: string, jobs: readonly TeacherJob[], store: TeacherStore, s: PromptSettings): { written: number; alreadyDone: number } {
+  const done = store.doneHashes();
+  const pending = [...new Map(jobs.filter((j) => !done.has(j.hash)).map((j) => [j.hash, j])).values()];
+  const lines = pending.map((j) => JSON.stringify({ custom_id: j.hash, method: 'POST', url: '/v1/chat/completions', body: chatRequestBody(store.teacher.model, j.prompt, s) }));
+  writeFileSync(file, lines.length ? `${lines.join('\n')}\n` : '');
+  return { written: pending.length, alreadyDone: jobs.length - jobs.filter((j) => !done.has(j.hash)).length };
+}
+
+export interface ImportReport {
+  stored: number;
+  failed: number;
+  /** Lines whose prompt already had an answer. */
+  alreadyDone: number;
+  /** Lines whose custom_id matches no prompt of the current settings. */
+  unknown: number;
+  failures: Array<{ kind: TeacherJob['kind']; subject: number; reason: string }>;
+}
+
+/** Reads a batch result file (JSON lines `{"custom_id", "response": {"status_code", "body"}, "error"}`). */
+export async function importBatch(file: string, jobs: readonly TeacherJob[], store: TeacherStore): Promise<ImportReport> {
+  const byHash = new Map(jobs.map((j) => [j.hash, j]));
+  const done = store.doneHashes();
+  const report: ImportReport = { stored: 0, failed: 0, alreadyDone: 0, unknown: 0, failures: [] };
+  let input;
+  try {
+    input = createReadStream(file, 'utf8');
+    await new Promise((resolve, reject) => input!.once('open', resolve).once('error', reject));
+  } catch (err) {
+    throw new UserError(`--import ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let lineNo = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    lineNo++;
+    if (!line.trim()) continue;
+    const where = `--import ${file}:${lineNo}`;
+    let rec: { custom_id?: unknown; response?: { status_code?: unknown; body?: unknown } | null; error?: unknown };
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      throw new UserError(`${where}: not JSON (expected one batch result object per line)`);
+    }
+    if (typeof rec?.custom_id !== 'string') throw new UserError(`${where}: not an OpenAI batch result line (expected {"custom_id", "response": {"status_code", "body"}})`);
+    const job = byHash.get(rec.custom_id);
+    if (!job) {
+      report.unknown++;
+      continue;
+    }
+    if (done.has(job.hash)) {
+      report.alreadyDone++;
+      continue;
+    }
+    const fail = (reason: string, text: string | null) => {
+      store.fail(job.hash, { kind: job.kind, subject: job.subject, attempts: 1, reason, text });
+      report.failed++;
+      report.failures.push({ kind: job.kind, subject: job.subject, reason });
+    };
+    const status = rec.response?.status_code;
+    if (rec.error || status !== 200) {
+      fail(rec.error ? `batch error: ${JSON.stringify(rec.error).slice(0, 200)}` : `HTTP ${String(status)}`, null);
+      continue;
+    }
+    let c;
+    try {
+      c = parseCompletion(JSON.stringify(rec.response?.body));
+    } catch (err) {
+      if (!(err instanceof TransientError)) throw err;
+      fail(err.message, null);
+      continue;
+    }
+    const verdict = checkAnswer(job, c);
+    if (!verdict.ok) {
+      fail(verdict.reason, c.text);
+      continue;
+    }
+    store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch });
+    done.add(job.hash);
+    report.stored++;
+  }
+  return report;
+}

@@ -19,6 +19,14 @@ export class Random {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+  /** Shuffles in place (Fisher-Yates) and returns the array. */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [a[i], a[j]] = [a[j], a[i]];
+    }
+    return a;
+  }
   /** n values drawn from N(0, std^2). */
   normals(n: number, std: number): Float32Array {
     const out = new Float32Array(n);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { verbalizeSchema } from '../data/verbalize.js';
+import { BACKENDS } from '../teacher/config.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 
@@ -21,12 +22,14 @@ export const trainConfigSchema = z
     maxTokens: z.number().int().positive().optional(),
     device: z.string().default('cpu'),
     verbalize: verbalizeSchema.prefault({}),
+    /** Which teacher's texts to learn from; unset fields: the workspace's last `teach` run. */
     teacher: z
       .object({
-        backend: z.string().default('template'),
+        backend: z.enum(BACKENDS).optional(),
         model: z.string().optional(),
-        /** guided: oracle reasoning (paper); unguided / unguided-matching: ablations (3) / (4). */
-        mode: z.enum(['guided', 'unguided', 'unguided-matching']).default('guided'),
+        /** oracle: guided reasoning (paper); unguided: ablations (3) all / (4) matching. */
+        mode: z.enum(['oracle', 'unguided']).optional(),
+        keep: z.enum(['all', 'matching']).default('all'),
       })
       .prefault({}),
     distill: z
@@ -41,6 +44,8 @@ export const trainConfigSchema = z
         freezeLayers: z.number().int().nonnegative().default(0),
         /** Share of the training users whose reasoning is distilled (paper appendix H.1). */
         ratio: z.number().gt(0).max(1).default(1),
+        /** Training users held out of distillation to measure alignment before/after (appendix G). */
+        alignmentUsers: z.number().int().nonnegative().default(1000),
       })
       .prefault({}),
     projection: z
@@ -54,6 +59,13 @@ export const trainConfigSchema = z
         lambda: z.number().nonnegative().default(0.5),
         /** Early stopping: epochs without a better validation NDCG@10. */
         patience: z.number().int().positive().default(3),
+        /**
+         * Training pairs: `last` = each user's last training item given the history before it
+         * (the paper); `all` = every training position given its prefix (more pairs, same data).
+         */
+        examples: z.enum(['last', 'all']).default('last'),
+        /** Validation users scored after each epoch for early stopping (0 = all). */
+        validUsers: z.number().int().nonnegative().default(0),
       })
       .prefault({}),
     ablation: z.enum(ABLATIONS).default('none'),

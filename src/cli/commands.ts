@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { register as demo } from './demo.js';
+import { register as encode } from './encode.js';
 import { register as evaluate } from './evaluate.js';
 import { register as prepare } from './prepare.js';
 import { register as report } from './report.js';
 import { register as teach } from './teach.js';
 
 /** Every CLI command registers itself from its own file (src/cli/<name>.ts). */
-export const commands: Array<(program: Command) => void> = [prepare, teach, evaluate, report, demo];
+export const commands: Array<(program: Command) => void> = [prepare, teach, encode, evaluate, report, demo];

@@ -87,15 +87,15 @@ export class EngineEncoder implements TextEncoder {
 
   /** An MSE distillation trainer over this encoder's weights (the encoder itself is updated). */
   trainer(options: EncoderTrainerOptions = {}): EncoderTrainer {
+    const { freezeEmbeddings, freezeLayers: frozenLayers = 0, ...optimizer } = options;
     const parameters = this.model.parameters();
-    const frozenLayers = options.freezeLayers ?? 0;
     check(Number.isInteger(frozenLayers) && frozenLayers >= 0, `freezeLayers must be a non-negative integer, got ${frozenLayers}`);
-    const prefixes = [...(options.freezeEmbeddings ? [this.spec.embeddingPrefix] : [])];
+    const prefixes = freezeEmbeddings ? [this.spec.embeddingPrefix] : [];
     for (let i = 0; i < frozenLayers; i++) prefixes.push(this.spec.layerPrefix(i));
     const frozen = parameters.filter((p) => prefixes.some((prefix) => p.name.startsWith(prefix))).map((p) => p.name);
     this.model.setTrainable(parameters.map((p) => p.name), true);
     this.model.setTrainable(frozen, false);
-    return new EncoderTrainer(this, createTrainer(this.model, options));
+    return new EncoderTrainer(this, createTrainer(this.model, optimizer));
   }
 
   /** The engine batch for some texts, with targets when given (rows x dim). */
@@ -149,7 +149,7 @@ export class EncoderTrainer {
   ) {}
 
   /** One AdamW step on MSE(encode(texts), targets); targets are texts.length x dim. Returns the loss. */
-  step(texts: readonly string[], targets: Float32Array): Promise<number> {
+  async step(texts: readonly string[], targets: Float32Array): Promise<number> {
     return this.native.step(this.encoder.batch(texts, targets));
   }
 

@@ -1,0 +1,116 @@
+/**
+ * Engine benchmark: encode and training-step throughput at 128 tokens, batch 16, for USE-lite
+ * and for MiniLM- and bge-base-shaped BERTs with random weights (real MiniLM tokenizer); the
+ * achieved FLOP rate as a fraction of one large matmul measured in the same run; peak RSS;
+ * and top-K of 22,363 queries x 12,101 items x 512 dims. Prints one JSON object on stdout.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadEncoder } from '../src/encoder/load.js';
+import { writeRandomBert, type RandomBertShape } from '../src/encoder/random-bert.js';
+import type { EngineEncoder } from '../src/encoder/engine-encoder.js';
+import { engine } from '../src/engine/native.js';
+import { Random } from '../src/engine/random.js';
+import { topK } from '../src/engine/topk.js';
+
+const tokens = 128;
+const batch = 16;
+const tokenizerDir = '/work/shared/models/all-MiniLM-L6-v2-tokenizer';
+
+/** Texts long enough that every one is cut to exactly 128 tokens. */
+function longTexts(n: number): string[] {
+  const words = ['hiking', 'boots', 'tent', 'espresso', 'novel', 'puzzle', 'headphones', 'yoga', 'mat', 'cookbook', 'pasta', 'running', 'shoes'];
+  const random = new Random(3);
+  return Array.from({ length: n }, () => Array.from({ length: 400 }, () => words[random.int(words.length)]).join(' '));
+}
+
+/** Multiply-accumulate FLOPs of one forward pass over one sequence of t tokens. */
+interface FlopModel {
+  forwardFlops(t: number): number;
+}
+
+function bertFlops(shape: RandomBertShape): FlopModel {
+  const h = shape.hiddenSize;
+  return { forwardFlops: (t) => shape.layers * (2 * t * (4 * h * h + 2 * h * shape.intermediateSize) + 4 * t * t * h) };
+}
+
+const useLiteFlops: FlopModel = {
+  forwardFlops: (t) => {
+    const layer0 = 2 * t * (256 * 768 + 256 * 512 + 256 * 512 + 2 * 512 * 1536) + 4 * t * t * 256;
+    const layer1 = 2 * t * (512 * 1536 + 512 * 512 + 2 * 512 * 1536) + 4 * t * t * 512;
+    return layer0 + layer1 + 2 * 512 * 512;
+  },
+};
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return (performance.now() - start) / 1000;
+}
+
+async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlops: number, encodeBatches: number, trainSteps: number) {
+  const texts = longTexts(batch * encodeBatches);
+  await encoder.encode(texts.slice(0, batch), { batchSize: batch });  // warm-up
+  const encodeSeconds = await timed(() => encoder.encode(texts, { batchSize: batch }));
+  const encodeRate = texts.length / encodeSeconds;
+  const trainer = encoder.trainer({ learningRate: 1e-5 });
+  const targets = new Random(4).normals(batch * encoder.dim, 0.05);
+  await trainer.step(texts.slice(0, batch), targets);  // warm-up (allocates optimiser state)
+  const trainSeconds = await timed(async () => {
+    for (let s = 0; s < trainSteps; s++) await trainer.step(texts.slice((s % encodeBatches) * batch, (s % encodeBatches + 1) * batch), targets);
+  });
+  const trainRate = (trainSteps * batch) / trainSeconds;
+  const forward = flops.forwardFlops(tokens);
+  return {
+    encode_seq_per_s: round(encodeRate),
+    train_seq_per_s: round(trainRate),
+    // Training counts forward + backward as 3x the forward FLOPs.
+    encode_flop_fraction: round(encodeRate * forward / peakFlops, 3),
+    train_flop_fraction: round(trainRate * 3 * forward / peakFlops, 3),
+    peak_rss_mb: peakRssMb(),
+  };
+}
+
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+function round(x: number, digits = 2): number {
+  return Number(x.toFixed(digits));
+}
+
+const info = engine().info();
+const peakFlops = await engine().matmulBenchmark(2048, 10, {});
+const work = mkdtempSync(join(tmpdir(), 'r2end-bench-'));
+const shapes: Record<string, RandomBertShape> = {
+  minilm: { hiddenSize: 384, layers: 6, heads: 12, intermediateSize: 1536, normalize: true },
+  bge_base: { hiddenSize: 768, layers: 12, heads: 12, intermediateSize: 3072, pooling: 'cls', normalize: true },
+};
+try {
+  const result: Record<string, unknown> = {
+    torch: info.torchVersion,
+    threads: info.threads,
+    cores: cpus().length,
+    tokens,
+    batch,
+    matmul_2048_gflops: round(peakFlops / 1e9, 1),
+  };
+  result.use_lite = await measure(loadEncoder('use-lite', { maxTokens: tokens }), useLiteFlops, peakFlops, 8, 8);
+  for (const [name, shape] of Object.entries(shapes)) {
+    const dir = join(work, name);
+    writeRandomBert(dir, tokenizerDir, shape);
+    const heavy = shape.hiddenSize > 384;
+    result[name] = await measure(loadEncoder(dir, { maxTokens: tokens }), bertFlops(shape), peakFlops, heavy ? 2 : 6, heavy ? 2 : 6);
+  }
+  const random = new Random(9);
+  const queries = random.normals(22363 * 512, 1);
+  const items = random.normals(12101 * 512, 1);
+  const exclude = Array.from({ length: 22363 }, () => Array.from({ length: 8 }, () => random.int(12101)));
+  const topkSeconds = await timed(() => topK(queries, items, 512, 20, { exclude }));
+  result.topk = { queries: 22363, items: 12101, dim: 512, k: 20, excluded_per_query: 8, seconds: round(topkSeconds, 3) };
+  result.peak_rss_mb = peakRssMb();
+  process.stdout.write(JSON.stringify(result) + '\n');
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,38 @@
+// Shared helpers for engine and encoder tests: temporary directories and a tiny random BERT.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { writeRandomBert, type RandomBertShape } from '../../src/encoder/random-bert.js';
+
+export const miniLmTokenizerDir = '/work/shared/models/all-MiniLM-L6-v2-tokenizer';
+
+/** A temporary directory removed when the test file finishes. */
+export function temporaryDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'r2end-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export const tinyBertShape: RandomBertShape = { hiddenSize: 32, layers: 2, heads: 4, intermediateSize: 64, maxPositions: 64, normalize: true };
+
+/** A tiny BERT directory with random weights and MiniLM's real tokenizer. */
+export function tinyBert(shape: Partial<RandomBertShape> = {}, seed = 7): string {
+  const dir = join(temporaryDir(), 'bert');
+  writeRandomBert(dir, miniLmTokenizerDir, { ...tinyBertShape, ...shape }, seed);
+  return dir;
+}
+
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0, x = 0, y = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    x += a[i] * a[i];
+    y += b[i] * b[i];
+  }
+  return dot / Math.sqrt(x * y);
+}
+
+export function row(m: Float32Array, i: number, dim: number): Float32Array {
+  return m.subarray(i * dim, (i + 1) * dim);
+}

@@ -4,7 +4,7 @@ import { prepare } from '../data/prepare.js';
 import { Workspace } from '../data/workspace.js';
 import { evaluate } from '../eval/evaluate.js';
 import { saveEvaluation } from '../eval/results.js';
-import { RECOMMENDERS } from '../rank/registry.js';
+import { BASELINES } from '../rank/registry.js';
 import { UserError } from '../util/errors.js';
 import { formatResult } from './evaluate.js';
 import { sharedDataset } from '../util/paths.js';
@@ -32,7 +32,7 @@ export function register(program: Command): void {
         const ds = loadDataset(ws);
         say('[2/2] evaluate baselines (test split, full ranking)');
         for (const name of ['pop', 'itemknn']) {
-          const rec = RECOMMENDERS[name]();
+          const rec = BASELINES[name]();
           await rec.fit(ds);
           const result = await evaluate(rec, ds, { split: 'test' });
           saveEvaluation(ws, result);

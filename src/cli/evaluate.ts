@@ -3,25 +3,22 @@ import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { evaluate, type EvalResult } from '../eval/evaluate.js';
 import { saveEvaluation } from '../eval/results.js';
-import { RECOMMENDERS } from '../rank/registry.js';
-import { UserError } from '../util/errors.js';
+import { makeRecommender } from '../rank/registry.js';
 
 export function register(program: Command): void {
   program
     .command('evaluate')
     .description('full-ranking evaluation (HR, NDCG @5/10/20, MRR, long tail, coverage) of a recommender')
     .requiredOption('--work <dir>', 'workspace folder')
-    .requiredOption('--recommender <name>', `one of: ${Object.keys(RECOMMENDERS).join(', ')}`)
+    .requiredOption('--recommender <name>', 'pop, itemknn, or a model trained in the workspace (r2end, ...)')
     .addOption(new Option('--split <split>', 'which held-out item to rank').choices(['valid', 'test']).default('test'))
     .option('--exclude-seen', "mask the user's history items before ranking")
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
-      const make = RECOMMENDERS[o.recommender];
-      if (!make) throw new UserError(`--recommender ${o.recommender}: unknown; expected one of ${Object.keys(RECOMMENDERS).join(', ')}`);
       const ws = Workspace.open(o.work);
       try {
+        const rec = makeRecommender(o.recommender, ws);
         const ds = loadDataset(ws);
-        const rec = make();
         await rec.fit(ds);
         const result = await evaluate(rec, ds, { split: o.split, excludeSeen: Boolean(o.excludeSeen), silent: Boolean(o.json) });
         saveEvaluation(ws, result);

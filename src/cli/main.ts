@@ -5,6 +5,9 @@ import { commands } from './commands.js';
 
 const program = new Command('r2end')
   .description('Reasoning-to-Encoder Distillation for recommendation')
-  .version('0.1.0');
+  .version('0.1.0')
+  // Set before the commands are added, so every subcommand inherits them.
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 for (const register of commands) register(program);
 await runCli(program, process.argv);

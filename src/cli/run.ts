@@ -2,12 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.js';
 
 /**
- * Runs the CLI and turns user errors into one line on stderr and exit status 2; anything else
+ * Runs the CLI (whose commands were created with exitOverride) and turns user errors into one line on stderr and exit status 2; anything else
  * is a bug and keeps its stack trace.
  */
 export async function runCli(program: Command, argv: string[]): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -10,7 +10,7 @@ import { parseIntFlag, parseNumberFlag } from './flags.js';
 
 /** Flags that override the config file, as a partial config. */
 function flagLayer(o: Record<string, string | undefined>): Record<string, unknown> {
-  const num = (flag: string, v: string | undefined) => (v === undefined ? undefined : parseNumberFlag(flag, v));
+  const num = (flag: string, v: string | undefined, min = Number.MIN_VALUE, max = Infinity) => (v === undefined ? undefined : parseNumberFlag(flag, v, min, max));
   return {
     encoder: o.encoder,
     maxTokens: o.maxTokens === undefined ? undefined : parseIntFlag('--max-tokens', o.maxTokens, 2),
@@ -18,7 +18,7 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
     device: o.device,
     ablation: o.ablation,
     teacher: { backend: o.teacher, model: o.teacherModel },
-    distill: { epochs: num('--distill-epochs', o.distillEpochs), lr: num('--lr', o.lr), ratio: num('--ratio', o.ratio) },
+    distill: { epochs: num('--distill-epochs', o.distillEpochs), lr: num('--lr', o.lr), ratio: num('--ratio', o.ratio, Number.MIN_VALUE, 1) },
     projection: { epochs: num('--projection-epochs', o.projectionEpochs), examples: o.examples },
   };
 }

@@ -6,7 +6,8 @@ import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
 import { loadEncoder } from '../encoder/load.js';
 import { ProjectionHead } from '../engine/projection.js';
-import type { BundleInfo } from '../train/r2end.js';
+import type { TrainConfig } from '../train/config.js';
+import { trainR2END, type BundleInfo } from '../train/r2end.js';
 import type { TrainingRecord } from '../train/record.js';
 import { historyText } from '../train/texts.js';
 import { loadMatrix, normalizeRows } from '../train/vectors.js';
@@ -26,10 +27,15 @@ export class R2ENDRecommender implements Recommender {
   private scorer?: ItemScorer;
   private ds?: Dataset;
 
+  /**
+   * `train`: settings to train the model with in `fit` when the workspace has none of that
+   * name yet (tests, the demo); without it `fit` only loads what `r2end train` made.
+   */
   constructor(
     private readonly ws: Workspace,
     readonly name = 'r2end',
     private readonly device = 'cpu',
+    private readonly train?: TrainConfig,
   ) {}
 
   get dir(): string {
@@ -43,9 +49,10 @@ export class R2ENDRecommender implements Recommender {
       : { model: 'R2END (not loaded)' };
   }
 
-  /** Loads the trained model; training itself is `r2end train` (it reads only training data). */
+  /** Loads the trained model, training it first when settings were given and none exists. */
   async fit(ds: Dataset): Promise<void> {
     const bundleFile = join(this.dir, 'bundle.json');
+    if (this.train && !existsSync(bundleFile)) await trainR2END(this.ws, ds, this.train, { name: this.name, log: () => {}, silent: true });
     if (!existsSync(bundleFile)) throw new UserError(`no trained model "${this.name}" in ${this.ws.dir} (expected ${bundleFile}); run \`r2end train --work ${this.ws.dir}\``);
     this.bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as BundleInfo;
     this.record = JSON.parse(readFileSync(join(this.dir, 'training.json'), 'utf8')) as TrainingRecord;

@@ -4,25 +4,31 @@ import { evalCase, loadDataset, type Dataset } from '../../src/data/dataset.js';
 import { prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
-import { sequentialDataset, tempDir } from '../helpers/fixtures.js';
+import { runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
 
 export interface ContractOptions {
   /** Allowed absolute difference between scores computed in different batches. */
   tolerance?: number;
 }
 
-export async function contractDataset(): Promise<Dataset> {
+/** A prepared workspace on the sequential fixture, taught by the template teacher. */
+export async function contractWorkspace(): Promise<Workspace> {
   const ws = Workspace.open(tempDir(), { create: true });
   await prepare(ws, { data: sequentialDataset(), format: 'plain', kcore: 1, missingMeta: 'error' });
-  return loadDataset(ws);
+  const taught = runCli(['teach', '--work', ws.dir, '--backend', 'template']);
+  assert.equal(taught.status, 0, taught.stderr);
+  return ws;
 }
 
-/** The same dataset with every user's validation and test items replaced by item 0. */
-function withHeldOutChanged(ds: Dataset): Dataset {
+export async function contractDataset(): Promise<Dataset> {
+  return loadDataset(await contractWorkspace());
+}
+
+/** The same dataset with every user's test item replaced by item 0. */
+function withTestChanged(ds: Dataset): Dataset {
   const sequences = ds.sequences.map((s) => {
     const c = Int32Array.from(s);
     c[c.length - 1] = 0;
-    c[c.length - 2] = 0;
     return c;
   });
   return { ...ds, sequences };
@@ -31,9 +37,9 @@ function withHeldOutChanged(ds: Dataset): Dataset {
 /**
  * The behaviour every recommender promises (src/rank/recommender.ts), run once per
  * implementation: shape, finiteness, determinism, batch independence, empty histories, and
- * that fitting never reads validation or test items.
+ * that fitting never reads test items (validation may serve model selection).
  */
-export function recommenderContract(label: string, make: () => Recommender, opts: ContractOptions = {}): void {
+export function recommenderContract(label: string, make: (ws: Workspace) => Recommender, opts: ContractOptions = {}): void {
   const tol = opts.tolerance ?? 0;
   const near = (a: Float32Array, b: Float32Array, what: string) => {
     assert.equal(a.length, b.length, what);
@@ -45,9 +51,14 @@ export function recommenderContract(label: string, make: () => Recommender, opts
       return { items: c.history, times: c.historyTimes };
     });
 
+  // One workspace for the suite: a model that trains in `fit` trains once.
+  let shared: Promise<Workspace> | undefined;
+  const workspace = () => (shared ??= contractWorkspace());
+
   test(`${label}: scores every item for every history, finite, and describes itself`, async () => {
-    const ds = await contractDataset();
-    const rec = make();
+    const ws = await workspace();
+    const ds = loadDataset(ws);
+    const rec = make(ws);
     await rec.fit(ds);
     const h = histories(ds);
     const scores = await rec.score(h);
@@ -58,8 +69,9 @@ export function recommenderContract(label: string, make: () => Recommender, opts
   });
 
   test(`${label}: deterministic, and each row depends only on its own history`, async () => {
-    const ds = await contractDataset();
-    const rec = make();
+    const ws = await workspace();
+    const ds = loadDataset(ws);
+    const rec = make(ws);
     await rec.fit(ds);
     const h = histories(ds);
     const all = await rec.score(h);
@@ -70,8 +82,9 @@ export function recommenderContract(label: string, make: () => Recommender, opts
   });
 
   test(`${label}: an empty history and an empty batch are handled`, async () => {
-    const ds = await contractDataset();
-    const rec = make();
+    const ws = await workspace();
+    const ds = loadDataset(ws);
+    const rec = make(ws);
     await rec.fit(ds);
     const row = await rec.score([{ items: new Int32Array(0), times: new Float64Array(0) }]);
     assert.equal(row.length, ds.items.length);
@@ -79,13 +92,16 @@ export function recommenderContract(label: string, make: () => Recommender, opts
     assert.equal((await rec.score([])).length, 0);
   });
 
-  test(`${label}: fitting reads only the training part of each sequence`, async () => {
-    const ds = await contractDataset();
-    const a = make();
+  test(`${label}: fitting never reads test items`, async () => {
+    const ws = await workspace();
+    const ds = loadDataset(ws);
+    const a = make(ws);
     await a.fit(ds);
-    const b = make();
-    await b.fit(withHeldOutChanged(ds));
+    // A second workspace, so a model that trains in `fit` trains again on the changed data.
+    const other = await contractWorkspace();
+    const b = make(other);
+    await b.fit(withTestChanged(loadDataset(other)));
     const h = histories(ds);
-    near(await b.score(h), await a.score(h), 'scores after changing validation/test items');
+    near(await b.score(h), await a.score(h), 'scores after changing test items');
   });
 }

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
+
+const TINY = { distill: { batchSize: 4, alignmentUsers: 2 }, projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 } };
+
+function taughtWorkspace(): string {
+  const work = tempDir();
+  assert.equal(runCli(['prepare', '--data', sequentialDataset(20), '--work', work, '--kcore', '3']).status, 0);
+  const t = runCli(['teach', '--work', work, '--backend', 'template']);
+  assert.equal(t.status, 0, t.stderr);
+  return work;
+}
+
+function configFile(values: unknown): string {
+  const file = join(tempDir(), 'config.json');
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
+test('train, evaluate, recommend and report on a tiny fixture, end to end through the CLI', () => {
+  const work = taughtWorkspace();
+  const tr = runCli(['train', '--work', work, '--config', configFile(TINY)]);
+  assert.equal(tr.status, 0, tr.stderr);
+  assert.match(tr.stdout, /model r2end .*teacher: template \(not an LLM\)/);
+  const model = join(work, 'models', 'r2end');
+  for (const f of ['bundle.json', 'training.json', 'MODEL.md', 'index.safetensors', 'student/model.safetensors', 'projection/projection.safetensors']) assert.ok(existsSync(join(model, f)), f);
+  const record = JSON.parse(readFileSync(join(model, 'training.json'), 'utf8'));
+  assert.equal(record.teacher.isLLM, false);
+  assert.equal(record.curves.projection.length, 2);
+  // At most alignmentUsers, at most 5% of the candidates: 20 users -> 1.
+  assert.equal(record.alignment.users, 1);
+  assert.match(readFileSync(join(model, 'MODEL.md'), 'utf8'), /template \(not an LLM\)/);
+
+  const ev = runCli(['evaluate', '--work', work, '--recommender', 'r2end', '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  const result = JSON.parse(ev.stdout);
+  assert.equal(result.users, 20);
+  assert.equal(result.about.teacher, 'template (not an LLM)');
+  assert.ok(result.metrics['HR@20'] >= 0 && result.metrics['HR@20'] <= 1);
+
+  const rec = runCli(['recommend', '--work', work, '--user', 'u3', '-k', '4', '--json']);
+  assert.equal(rec.status, 0, rec.stderr);
+  const items = JSON.parse(rec.stdout).items;
+  assert.equal(items.length, 4);
+  assert.ok(items.every((it: { item_id: string; title: string; score: number }) => it.item_id.startsWith('i') && it.title.startsWith('Item') && typeof it.score === 'number'));
+  assert.ok(items[0].score >= items[3].score);
+
+  // An ablation trains as its own model beside the first.
+  const ab = runCli(['train', '--work', work, '--config', configFile(TINY), '--ablation', 'no-projection']);
+  assert.equal(ab.status, 0, ab.stderr);
+  assert.ok(existsSync(join(work, 'models', 'r2end-no-projection', 'bundle.json')));
+
+  const rep = runCli(['report', '--work', work]);
+  assert.equal(rep.status, 0, rep.stderr);
+  const html = readFileSync(rep.stdout.trim(), 'utf8');
+  assert.match(html, /Model r2end/);
+  assert.match(html, /Cosine similarity to the reasoning target/);
+});
+
+test('a killed train resumes from the last finished stage', async () => {
+  const work = taughtWorkspace();
+  // Enough distillation steps that the kill lands inside the distill stage.
+  const config = configFile({ ...TINY, distill: { ...TINY.distill, batchSize: 1, epochs: 30 } });
+  const stages = join(work, 'models', 'r2end', 'stages.json');
+  const child = spawn(process.execPath, [CLI, 'train', '--work', work, '--config', config], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(stages) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  child.kill('SIGKILL');
+  await exited;
+  const done = JSON.parse(readFileSync(stages, 'utf8'));
+  assert.deepEqual(Object.keys(done), ['targets'], 'killed after targets, during distill');
+  const again = runCli(['train', '--work', work, '--config', config]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /targets: done .* skipped/);
+  assert.doesNotMatch(again.stderr, /distill: done/);
+  assert.ok(existsSync(join(work, 'models', 'r2end', 'bundle.json')));
+  // Other settings for the same model are refused instead of mixed.
+  const changed = runCli(['train', '--work', work, '--config', config, '--lr', '0.001']);
+  assert.equal(changed.status, 2);
+  assert.match(changed.stderr, /stage "targets" was trained with other settings|stage "distill" was trained with other settings/);
+});
+
+test('bad training settings give one line naming the flag or field', () => {
+  const work = taughtWorkspace();
+  const cases: Array<[string[], RegExp]> = [
+    [['--lr', '-1'], /^r2end: --lr -1: expected a number/],
+    [['--ratio', '1.5'], /^r2end: --ratio 1.5: expected a number in \(0, 1\]|^r2end: --ratio 1.5: expected a number/],
+    [['--encoder', 'no-such-encoder'], /^r2end: --encoder no-such-encoder: expected use-lite or a model directory/],
+    [['--config', configFile({ distill: { lr: -0.1 } })], /^r2end: --config .*: field "distill.lr": /],
+    [['--config', configFile({ projection: { tau: 'warm' } })], /^r2end: --config .*: field "projection.tau": /],
+    [['--ablation', 'everything'], /^error: option '--ablation <what>' argument 'everything' is invalid/],
+  ];
+  for (const [flags, pattern] of cases) {
+    const r = runCli(['train', '--work', work, ...flags]);
+    assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr.trim(), pattern);
+  }
+});

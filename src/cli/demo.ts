@@ -1,45 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { loadDataset } from '../data/dataset.js';
-import { prepare } from '../data/prepare.js';
 import { Workspace } from '../data/workspace.js';
-import { evaluate } from '../eval/evaluate.js';
-import { saveEvaluation } from '../eval/results.js';
-import { BASELINES } from '../rank/registry.js';
 import { UserError } from '../util/errors.js';
-import { formatResult } from './evaluate.js';
 import { sharedDataset } from '../util/paths.js';
 
 const DEMO_DATASET = 'beauty_mini';
+const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description(`the pipeline end to end on a small real dataset (default: ${DEMO_DATASET} from ../shared/datasets)`)
-    .option('--data <dir>', 'dataset folder (plain format)')
+    .description(`prepare -> teach (template) -> train -> evaluate -> report on a small real dataset (default: ${DEMO_DATASET} from ../shared/datasets)`)
+    .option('--data <dir>', 'dataset folder')
     .option('--work <dir>', 'workspace folder; re-running resumes from what is there', 'r2end-demo')
-    .action(async (o) => {
+    .action((o) => {
       const data = o.data ?? sharedDataset(DEMO_DATASET);
       if (!data) throw new UserError(`no --data given and ${DEMO_DATASET} not found (set R2END_DATASETS or pass --data DIR)`);
-      const ws = Workspace.open(o.work, { create: true });
-      const say = (line: string) => process.stderr.write(`${line}\n`);
-      try {
-        if (ws.isPrepared()) say(`[1/2] prepare: already done in ${ws.dir}`);
-        else {
-          say(`[1/2] prepare ${data} -> ${ws.dir}`);
-          const r = await prepare(ws, { data, format: 'auto', kcore: 5, missingMeta: 'error' });
-          say(`      kept ${r.kept.interactions} interactions, ${r.kept.users} users, ${r.kept.items} items`);
-        }
-        const ds = loadDataset(ws);
-        say('[2/2] evaluate baselines (test split, full ranking)');
-        for (const name of ['pop', 'itemknn']) {
-          const rec = BASELINES[name]();
-          await rec.fit(ds);
-          const result = await evaluate(rec, ds, { split: 'test' });
-          saveEvaluation(ws, result);
-          process.stdout.write(formatResult(result));
-        }
-      } finally {
-        ws.close();
-      }
+      const work: string = o.work;
+      const prepared = existsSync(join(work, Workspace.DB_FILE)) && isPrepared(work);
+      const steps: Array<[string, string[]]> = [
+        ...(prepared ? [] : [['prepare: read, 5-core filter, leave-one-out split', ['prepare', '--data', data, '--work', work]] as [string, string[]]]),
+        ['teach: the offline template teacher (not an LLM; use --backend openai for a real one)', ['teach', '--work', work, '--backend', 'template']],
+        ['train: targets, distillation, items, projection (resumes where it stopped)', ['train', '--work', work]],
+        ['evaluate: most popular', ['evaluate', '--work', work, '--recommender', 'pop']],
+        ['evaluate: item kNN', ['evaluate', '--work', work, '--recommender', 'itemknn']],
+        ['evaluate: R2END (no LLM at inference)', ['evaluate', '--work', work, '--recommender', 'r2end']],
+        ['report', ['report', '--work', work]],
+      ];
+      steps.forEach(([what, args], i) => {
+        process.stderr.write(`\n[${i + 1}/${steps.length}] ${what}\n$ r2end ${args.join(' ')}\n`);
+        const r = spawnSync(process.execPath, [CLI, ...args], { stdio: 'inherit' });
+        if (r.status !== 0) throw new UserError(`demo stopped: \`r2end ${args.join(' ')}\` exited with ${r.status ?? r.signal}`);
+      });
     });
+}
+
+function isPrepared(work: string): boolean {
+  const ws = Workspace.open(work);
+  try {
+    return ws.isPrepared();
+  } finally {
+    ws.close();
+  }
 }

@@ -103,20 +103,23 @@ export class ProjectionTrainer {
 
   /**
    * One AdamW step on InfoNCE + L_reg. users [B, inDim] row-major, positives [B] item indices,
-   * negatives [B, N] item indices row-major. Returns the loss.
+   * negatives item indices: [B, N] row-major (per user), or [N] shared by the whole batch (far
+   * cheaper on large catalogues; a shared negative equal to a user's positive is ignored for
+   * that user). Returns the loss.
    */
-  async step(users: Float32Array, positives: Int32Array, negatives: Int32Array): Promise<number> {
+  step(users: Float32Array, positives: Int32Array, negatives: Int32Array, sharing: 'per-user' | 'shared' = 'per-user'): Promise<number> {
     const { inDim } = this.head.config;
     const b = users.length / inDim;
     check(Number.isInteger(b) && b > 0, `users must hold one or more whole rows of ${inDim}`);
     check(positives.length === b, `positives: ${positives.length} indices for ${b} users`);
-    const n = negatives.length / b;
+    const rows = sharing === 'shared' ? 1 : b;
+    const n = negatives.length / rows;
     check(Number.isInteger(n), `negatives: ${negatives.length} indices do not split into ${b} equal rows`);
     check(this.head.itemCount > 0, 'set the item matrix (setItems) before training the projection');
     return this.native.step({
       users: matrix(users, b, inDim, 'users'),
       positives: { data: positives, shape: [b] },
-      negatives: { data: negatives, shape: [b, n] },
+      negatives: { data: negatives, shape: [rows, n] },
     });
   }
 

@@ -17,9 +17,13 @@ export function trainingRecords(ws: Workspace): TrainingRecord[] {
   const dir = ws.path('models');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .map((name) => join(dir, name, 'training.json'))
-    .filter((f) => existsSync(f))
-    .map((f) => JSON.parse(readFileSync(f, 'utf8')) as TrainingRecord);
+    .filter((name) => existsSync(join(dir, name, 'training.json')))
+    .map((name) => {
+      const record = JSON.parse(readFileSync(join(dir, name, 'training.json'), 'utf8')) as TrainingRecord;
+      // Latency is measured after training, by the benchmark, and kept beside the model.
+      const latency = join(dir, name, 'latency.json');
+      return existsSync(latency) ? { ...record, latency: JSON.parse(readFileSync(latency, 'utf8')) } : record;
+    });
 }
 
 function metricsTable(results: EvalResult[]): string {
@@ -59,7 +63,8 @@ function modelSection(rec: TrainingRecord): string {
     parts.push(histogram('Cosine similarity to the reasoning target', 'cosine', [{ name: 'before distillation', values: a.before.cos }, { name: 'after distillation', values: a.after.cos }]));
   }
   if (rec.latency) {
-    parts.push(`<table><tr><th>latency</th><th>value</th></tr>${Object.entries(rec.latency).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v.toFixed(2)}</td></tr>`).join('')}</table>`);
+    const rows = Object.entries(rec.latency).filter((e): e is [string, number] => typeof e[1] === 'number');
+    parts.push(`<table><tr><th>latency</th><th>value</th></tr>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v.toFixed(2)}</td></tr>`).join('')}</table>`);
   }
   return parts.join('\n');
 }

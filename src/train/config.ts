@@ -64,6 +64,11 @@ export const trainConfigSchema = z
          * (the paper); `all` = every training position given its prefix (more pairs, same data).
          */
         examples: z.enum(['last', 'all']).default('last'),
+        /**
+         * `shared`: one set of negatives per batch (each positive still meets `negatives`
+         * items; a step projects N items instead of B x N); `per-user`: drawn for every pair.
+         */
+        negativeSharing: z.enum(['shared', 'per-user']).default('shared'),
         /** Validation users scored after each epoch for early stopping (0 = all). */
         validUsers: z.number().int().nonnegative().default(0),
       })

@@ -187,7 +187,8 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
           const x = new Float32Array(rows.length * users.cols);
           rows.forEach((row, r) => x.set(users.data.subarray(row * users.cols, (row + 1) * users.cols), r * users.cols));
           const pos = Int32Array.from(rows, (row) => positives[row]);
-          loss += await trainer.step(x, pos, sampleNegatives(rng, pos, p.negatives, items.rows));
+          const negatives = p.negativeSharing === 'shared' ? distinctItems(rng, p.negatives, items.rows) : sampleNegatives(rng, pos, p.negatives, items.rows);
+          loss += await trainer.step(x, pos, negatives, p.negativeSharing);
           batches++;
           bar.tick(rows.length);
         }
@@ -277,6 +278,14 @@ function sampleNegatives(rng: Random, positives: Int32Array, n: number, items: n
     }
   }
   return out;
+}
+
+/** n distinct items drawn uniformly (all items when there are fewer). */
+function distinctItems(rng: Random, n: number, items: number): Int32Array {
+  if (n >= items) return Int32Array.from({ length: items }, (_, i) => i);
+  const picked = new Set<number>();
+  while (picked.size < n) picked.add(rng.int(items));
+  return Int32Array.from(picked);
 }
 
 /** Validation NDCG@10 of a projection: full ranking by cosine, ties by lower item index. */

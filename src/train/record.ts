@@ -25,5 +25,6 @@ export interface TrainingRecord {
   };
   /** Seconds per stage. */
   seconds: Record<string, number>;
-  latency?: Record<string, number>;
+  /** Written by the latency benchmark (latency.json beside the model). */
+  latency?: Record<string, number | string>;
 }

@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evalCase, loadDataset } from '../src/data/dataset.js';
+import { Workspace } from '../src/data/workspace.js';
+import { R2ENDRecommender } from '../src/rank/r2end.js';
+import type { History } from '../src/rank/recommender.js';
+import { historyText } from '../src/train/texts.js';
+import { PACKAGE_ROOT } from '../src/util/paths.js';
+import { datasetDir } from './datasets.js';
+
+/**
+ * R2END end to end on a real dataset (default beauty, all users, full ranking over all items,
+ * test split, expected ties) with USE-lite and the template teacher (not an LLM): teaching and
+ * training times, metrics of R2END, ablation (1) and the baselines, and inference latency.
+ * The workspace persists between runs (R2END_BENCH_WORK), so a killed bench resumes.
+ */
+const dataset = process.env.R2END_BENCH_DATASET ?? 'beauty';
+const work = process.env.R2END_BENCH_WORK ?? join(tmpdir(), `r2end-bench-${dataset}`);
+const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function cli(args: string[]): { seconds: number; stdout: string } {
+  log(`$ r2end ${args.join(' ')}`);
+  const start = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
+  return { seconds: (performance.now() - start) / 1000, stdout: r.stdout };
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function latency(ws: Workspace) {
+  const ds = loadDataset(ws);
+  const rec = new R2ENDRecommender(ws, 'r2end');
+  await rec.fit(ds);
+  const histories: History[] = ds.userIds.map((_, u) => {
+    const c = evalCase(ds, u, 'test');
+    return { items: c.history, times: c.historyTimes, time: c.targetTime };
+  });
+  const n = 1000;
+  const single: number[] = [];
+  for (let i = 0; i < n + 20; i++) {
+    const start = performance.now();
+    const scores = await rec.score([histories[i % histories.length]]);
+    let best = 0;
+    for (let j = 1; j < scores.length; j++) if (scores[j] > scores[best]) best = j;
+    if (i >= 20) single.push(performance.now() - start); // the first 20 warm up
+  }
+  single.sort((a, b) => a - b);
+  const throughput = async (batch: number, users: number) => {
+    const start = performance.now();
+    for (let b = 0; b < users; b += batch) await rec.score(histories.slice(b, b + batch));
+    return users / ((performance.now() - start) / 1000);
+  };
+  const v = JSON.parse(readFileSync(ws.path('models', 'r2end', 'bundle.json'), 'utf8')).verbalize;
+  const textTokens = historyText(ds, histories[0], v).length;
+  return {
+    requests: n,
+    what: 'one user: history text -> student encoder -> projection -> cosine over all items -> best item',
+    p50_ms: quantile(single, 0.5),
+    p99_ms: quantile(single, 0.99),
+    mean_ms: single.reduce((a, b) => a + b, 0) / n,
+    batch4_users_per_s: await throughput(4, 2000),
+    batch256_users_per_s: await throughput(256, 4096),
+    example_history_chars: textTokens,
+  };
+}
+
+async function main() {
+  const out: Record<string, unknown> = { bench: 'r2end', dataset, split: 'test', ties: 'expected over a random order of tied items', teacher: 'template (not an LLM)', encoder: 'use-lite', workspace: work, started: new Date().toISOString() };
+  const seconds: Record<string, number> = {};
+  if (!existsSync(join(work, Workspace.DB_FILE))) seconds.prepare = cli(['prepare', '--data', datasetDir(dataset), '--work', work]).seconds;
+  seconds.teach = cli(['teach', '--work', work, '--backend', 'template']).seconds;
+  const extra = process.env.R2END_BENCH_CONFIG ? ['--config', process.env.R2END_BENCH_CONFIG] : [];
+  seconds.train_r2end = cli(['train', '--work', work, ...extra]).seconds;
+  seconds.train_no_reasoning = cli(['train', '--work', work, '--ablation', 'no-reasoning', ...extra]).seconds;
+  const results: Record<string, unknown> = {};
+  for (const rec of ['pop', 'itemknn', 'r2end', 'r2end-no-reasoning']) {
+    const r = JSON.parse(cli(['evaluate', '--work', work, '--recommender', rec, '--json']).stdout);
+    results[rec] = { metrics: r.metrics, longtail: r.longtail, 'coverage@10': r['coverage@10'], users: r.users, items: r.items, evaluate_seconds: r.seconds, about: r.about };
+  }
+  const ws = Workspace.open(work);
+  const record = JSON.parse(readFileSync(ws.path('models', 'r2end', 'training.json'), 'utf8'));
+  out.results = results;
+  out.seconds = seconds;
+  out.r2end_stage_seconds = record.seconds;
+  out.r2end_training_seconds = Object.values(record.seconds as Record<string, number>).reduce((a, b) => a + b, 0);
+  out.config = record.config;
+  out.latency = await latency(ws);
+  writeFileSync(ws.path('models', 'r2end', 'latency.json'), JSON.stringify(out.latency));
+  cli(['report', '--work', work]);
+  ws.close();
+  out.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+await main();

@@ -21,7 +21,12 @@ export const trainConfigSchema = z
     /** Token window of the encoder; USE-lite's graph keeps 128, its re-implementation can take more. */
     maxTokens: z.number().int().positive().optional(),
     device: z.string().default('cpu'),
-    verbalize: verbalizeSchema.prefault({}),
+    /**
+     * The student's history text. Newest first (unlike the teacher prompt): USE-lite keeps only
+     * the first 128 tokens (about three lines), and the most recent purchases matter most.
+     * Measured on beauty_mini: HR@10 0.0686 newest first vs 0.0510 oldest first.
+     */
+    verbalize: verbalizeSchema.prefault({ order: 'newest-first' }),
     /** Which teacher's texts to learn from; unset fields: the workspace's last `teach` run. */
     teacher: z
       .object({

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
 
 interface StageState {
   /** Hash of the settings the stage's outputs depend on. */
@@ -20,8 +19,8 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
 /**
  * Runs a training job stage by stage. A stage is recorded as finished (in `stages.json` in the
  * model folder) only after its outputs are written, so a job killed at any moment resumes at
- * the first unfinished stage. A stage whose settings changed since it ran is an error, not a
- * silent mix of old and new outputs.
+ * the first unfinished stage. When the settings a finished stage depends on have changed, that
+ * stage and every stage after it run again (like make), and the log says so.
  */
 export class StageRunner {
   private readonly file: string;
@@ -50,12 +49,19 @@ export class StageRunner {
   async run(name: string, settings: unknown, fn: () => Promise<void>): Promise<void> {
     const key = StageRunner.key(settings);
     const prior = this.state[name];
-    if (prior) {
-      if (prior.key !== key) {
-        throw new UserError(`${this.dir}: stage "${name}" was trained with other settings; use --fresh to retrain, or --name for a new model`);
-      }
+    if (prior && prior.key === key) {
       this.log(`${name}: done (${prior.seconds.toFixed(1)} s), skipped`);
       return;
+    }
+    if (prior) {
+      const names = Object.keys(this.state);
+      const stale = names.slice(names.indexOf(name));
+      this.log(`${name}: settings changed since it ran; running again: ${stale.join(', ')}`);
+      for (const n of stale) {
+        delete this.state[n];
+        delete this.seconds[n];
+      }
+      writeAtomic(this.file, `${JSON.stringify(this.state, null, 2)}\n`);
     }
     this.log(`${name}...`);
     const start = performance.now();

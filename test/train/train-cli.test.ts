@@ -79,10 +79,12 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.match(again.stderr, /targets: done .* skipped/);
   assert.doesNotMatch(again.stderr, /distill: done/);
   assert.ok(existsSync(join(work, 'models', 'r2end', 'bundle.json')));
-  // Other settings for the same model are refused instead of mixed.
-  const changed = runCli(['train', '--work', work, '--config', config, '--lr', '0.001']);
-  assert.equal(changed.status, 2);
-  assert.match(changed.stderr, /stage "targets" was trained with other settings|stage "distill" was trained with other settings/);
+  // Changed settings rerun the first affected stage and everything after it, nothing before.
+  const changed = runCli(['train', '--work', work, '--config', config, '--projection-epochs', '1']);
+  assert.equal(changed.status, 0, changed.stderr);
+  assert.match(changed.stderr, /distill: done .* skipped/);
+  assert.match(changed.stderr, /project: settings changed since it ran; running again: project, bundle/);
+  assert.equal(JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).curves.projection.length, 1);
 });
 
 test('bad training settings give one line naming the flag or field', () => {

@@ -11,14 +11,14 @@ import type { TeacherJob } from '../teacher/prompts.js';
 import { runJobs, type FailureNote } from '../teacher/runner.js';
 import { TeacherStore } from '../teacher/store.js';
 import { TemplateTeacher } from '../teacher/template-teacher.js';
-import { loadTemplate, type PromptKind } from '../teacher/templates.js';
+import { defaultTemplate, loadTemplate, type PromptKind } from '../teacher/templates.js';
 import { UserError, check } from '../util/errors.js';
 import { parseIntFlag, parseNumberFlag } from './flags.js';
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:8000/v1';
 
 interface TeachFlags {
-  work: string;
+  work?: string;
   backend?: TeachConfig['backend'];
   baseUrl: string;
   model?: string;
@@ -44,6 +44,7 @@ interface TeachFlags {
   json?: boolean;
   show?: string;
   showItem?: string;
+  printTemplate?: PromptKind | 'description-reviews';
   export?: string;
   import?: string;
 }
@@ -52,7 +53,7 @@ export function register(program: Command): void {
   program
     .command('teach')
     .description('generate oracle-guided reasoning per training user and descriptions per item with a teacher (LLM server, batch files, or the offline template teacher)')
-    .requiredOption('--work <dir>', 'workspace folder')
+    .option('--work <dir>', 'workspace folder (required except with --print-template)')
     .addOption(new Option('--backend <name>', 'template: offline, NOT an LLM; openai: an OpenAI-compatible server; batch: OpenAI Batch files').choices([...BACKENDS]))
     .option('--base-url <url>', 'openai: server URL up to /v1', DEFAULT_BASE_URL)
     .option('--model <name>', 'openai/batch: model name')
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     .option('--reasoning-template <file>', 'override the oracle-guided reasoning prompt')
     .option('--unguided-template <file>', 'override the unguided reasoning prompt')
     .option('--description-template <file>', 'override the item description prompt')
+    .addOption(new Option('--print-template <kind>', 'print a default template (to copy and edit)').choices(['reasoning', 'unguided', 'description', 'description-reviews']))
     .option('--dry-run', 'print prompt counts, a token estimate and the first prompt; send nothing')
     .option('--status', 'print done/failed/pending counts')
     .option('--json', 'with --status: one JSON object on stdout')
@@ -81,6 +83,8 @@ export function register(program: Command): void {
     .option('--export <file>', 'batch: write pending prompts as an OpenAI Batch JSONL file')
     .option('--import <file>', 'batch: read an OpenAI Batch result JSONL file')
     .action(async (o: TeachFlags) => {
+      if (o.printTemplate) return void process.stdout.write(defaultTemplate(o.printTemplate === 'description-reviews' ? 'description' : o.printTemplate, o.printTemplate === 'description-reviews').text);
+      if (!o.work) throw new UserError('--work: required (the workspace folder)');
       const ws = Workspace.open(o.work);
       try {
         check(ws.isPrepared(), `--work ${o.work}: no prepared dataset; run \`r2end prepare --work ${o.work}\` first`);
@@ -177,9 +181,8 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
       progress: `teach ${label}`,
     });
     const rate = report.seconds > 0 ? report.requests / report.seconds : 0;
-    process.stdout.write(
-      `${label}: ${report.done} answered, ${report.failed} failed, ${report.cached} already answered; ${report.requests} requests in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)}/s), ${report.completionTokens} completion tokens\n`,
-    );
+    const work = backend.isLLM ? `${report.requests} requests in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)}/s), ${report.completionTokens} completion tokens` : `written in ${report.seconds.toFixed(1)} s`;
+    process.stdout.write(`${label}: ${report.done} answered, ${report.failed} failed, ${report.cached} already answered; ${work}\n`);
     reportFailures(report.failures, view);
   } finally {
     backend.close();

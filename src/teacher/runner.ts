@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Progress } from '../util/progress.js';
 import { RejectedError, TransientError, type OnlineBackend } from './backend.js';
@@ -57,6 +58,8 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   // The bar counts this run's prompts only, so its rates and ETA are this run's.
   const progress = o.progress === undefined ? undefined : new Progress(report.cached ? `${o.progress} (${report.cached} answered before)` : o.progress, todo.length, { unit: 'prompts' });
   const abort = new AbortController();
+  // Every request and backoff listens on this one signal.
+  setMaxListeners(2 * o.concurrency + 10, abort.signal);
   let fatal: unknown;
   let next = 0;
 
@@ -78,7 +81,7 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
     for (;;) {
       try {
         report.requests++;
-        const c = await backend.complete(job, abort.signal);
+        const c = await backend.complete(job, abort.signal).finally(() => progress?.tick(0, { requests: 1 }));
         report.promptTokens += c.promptTokens;
         report.completionTokens += c.completionTokens;
         const verdict = checkAnswer(job, c, { opening: backend.isLLM });
@@ -87,7 +90,7 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
             () => store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch }),
             () => {
               report.done++;
-              progress?.tick(1, { tok: c.completionTokens });
+              progress?.tick(1, { tokens: c.completionTokens });
             },
           );
         }

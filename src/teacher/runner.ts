@@ -117,7 +117,11 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   // Answers that arrived before a fatal error are kept too.
   await commits.drain();
   report.seconds = (performance.now() - start) / 1000;
-  if (fatal) throw fatal;
+  if (fatal) {
+    // End a bar drawn in place, so the error gets a line of its own.
+    if (process.stderr.isTTY) progress?.finish();
+    throw fatal;
+  }
   progress?.finish();
   return report;
 }

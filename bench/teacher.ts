@@ -9,7 +9,7 @@
  *    runner's overhead must allow >= 1,000 requests/s.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -68,6 +68,7 @@ try {
   backend.close();
   server.kill();
   ws.close();
+  rmSync(work, { recursive: true, force: true });
 }
 
 const requestsPerSecond = runner.requests / runner.seconds;

@@ -8,7 +8,7 @@ import { trainingView, type TrainingView } from '../teacher/context.js';
 import { OpenAIBackend } from '../teacher/openai.js';
 import { resolveConfig, teachStatus, type TeachStatus } from '../teacher/outputs.js';
 import type { TeacherJob } from '../teacher/prompts.js';
-import { runJobs, type FailureNote } from '../teacher/runner.js';
+import { runJobs, type FailureNote, type RunOptions } from '../teacher/runner.js';
 import { TeacherStore } from '../teacher/store.js';
 import { TemplateTeacher } from '../teacher/template-teacher.js';
 import { defaultTemplate, loadTemplate, type PromptKind } from '../teacher/templates.js';
@@ -119,7 +119,21 @@ function promptFlags(o: TeachFlags): Partial<TeachConfig> {
 
 function subsetFlags(o: TeachFlags): Pick<TeachConfig, 'limit' | 'ratio'> {
   if (o.limit && o.ratio) throw new UserError('--limit and --ratio: give one of them, not both');
-  return { limit: o.limit ? parseIntFlag('--limit', o.limit, 1) : undefined, ratio: o.ratio ? parseNumberFlag('--ratio', o.ratio, Number.MIN_VALUE, 1) : undefined };
+  const ratio = o.ratio ? parseNumberFlag('--ratio', o.ratio, 0, 1) : undefined;
+  if (ratio === 0) throw new UserError('--ratio 0: expected a fraction in (0, 1]');
+  return { limit: o.limit ? parseIntFlag('--limit', o.limit, 1) : undefined, ratio };
+}
+
+/** The runner's flags, parsed before any work so a typo fails at once. */
+function runFlags(o: TeachFlags): RunOptions & { timeoutMs: number } {
+  return {
+    concurrency: parseIntFlag('--concurrency', o.concurrency, 1),
+    attempts: parseIntFlag('--attempts', o.attempts, 1),
+    retries: parseIntFlag('--retries', o.retries, 0),
+    backoffMs: parseNumberFlag('--backoff', o.backoff, 0) * 1000,
+    maxBackoffMs: 60_000,
+    timeoutMs: parseNumberFlag('--timeout', o.timeout, 0.001) * 1000,
+  };
 }
 
 async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
@@ -128,64 +142,50 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
   if (o.backend === 'batch' && !o.export && !o.import && !o.dryRun) throw new UserError('--backend batch: give --export FILE (write pending prompts) or --import FILE (read results)');
   if (o.backend !== 'batch' && (o.export || o.import)) throw new UserError(`--${o.export ? 'export' : 'import'}: only with --backend batch`);
   const flags = promptFlags(o);
+  const run = runFlags(o);
   if (o.backend === 'template' && flags.mode === 'unguided') throw new UserError('--mode unguided: the template teacher cannot predict without the target; use --backend openai or batch');
   // Prompt settings carry over from the last run so a resumed run asks the same prompts.
   // (The mode and the subset are chosen per run, never inherited.)
   const saved = savedConfig(ws);
   const base = saved ? { maxWords: saved.maxWords, maxTokens: saved.maxTokens, temperature: saved.temperature, contextItems: saved.contextItems, candidates: saved.candidates, templates: saved.templates } : {};
   const config = teachConfigSchema.parse({ ...base, ...flags, ...subsetFlags(o), what: o.what ?? 'all', backend: o.backend, model: modelFor(o.backend, o.model) });
-  const view = trainingView(ws, loadDataset(ws));
-  const settings = promptSettings(config, view);
-  const plan = planJobs(view, config, settings);
-  const jobs = [...plan.reasoning, ...plan.items];
-  const store = TeacherStore.open(ws, { backend: config.backend, model: config.model });
   const label = teacherLabel(config);
-
-  if (o.dryRun) return dryRun(jobs, store, config, label);
-  saveConfig(ws, config);
-
-  if (config.backend === 'batch') {
-    if (o.export) {
-      const r = exportBatch(o.export, jobs, store, settings);
-      process.stdout.write(`${label}: wrote ${r.written} prompts to ${o.export} (${r.alreadyDone} already answered); run it as an OpenAI/vLLM batch, then: r2end teach --work ${o.work} --backend batch --model ${config.model} --import RESULTS.jsonl\n`);
-    }
-    if (o.import) {
-      const r = await importBatch(o.import, jobs, store);
-      process.stdout.write(`${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`);
-      reportFailures(r.failures, view);
-    }
-    return;
-  }
-
-  const backend: OnlineBackend =
-    config.backend === 'template'
-      ? new TemplateTeacher(view)
-      : new OpenAIBackend({
-          baseUrl: o.baseUrl,
-          model: config.model,
-          apiKey: process.env[o.apiKeyEnv],
-          apiKeyEnv: o.apiKeyEnv,
-          timeoutMs: parseNumberFlag('--timeout', o.timeout, 0.001) * 1000,
-          connections: parseIntFlag('--concurrency', o.concurrency, 1),
-          temperature: config.temperature,
-          maxTokens: config.maxTokens,
-        });
+  // A wrong URL, key or model fails before the dataset is loaded.
+  const llm =
+    config.backend === 'openai' && !o.dryRun
+      ? new OpenAIBackend({ baseUrl: o.baseUrl, model: config.model, apiKey: process.env[o.apiKeyEnv], apiKeyEnv: o.apiKeyEnv, timeoutMs: run.timeoutMs, connections: run.concurrency, temperature: config.temperature, maxTokens: config.maxTokens })
+      : undefined;
   try {
-    await backend.preflight();
-    const report = await runJobs(jobs, backend, store, {
-      concurrency: parseIntFlag('--concurrency', o.concurrency, 1),
-      attempts: parseIntFlag('--attempts', o.attempts, 1),
-      retries: parseIntFlag('--retries', o.retries, 0),
-      backoffMs: parseNumberFlag('--backoff', o.backoff, 0) * 1000,
-      maxBackoffMs: 60_000,
-      progress: `teach ${label}`,
-    });
+    await llm?.preflight();
+    const view = trainingView(ws, loadDataset(ws));
+    const settings = promptSettings(config, view);
+    const plan = planJobs(view, config, settings);
+    const jobs = [...plan.reasoning, ...plan.items];
+    const store = TeacherStore.open(ws, { backend: config.backend, model: config.model });
+    if (o.dryRun) return dryRun(jobs, store, config, label);
+    saveConfig(ws, config);
+
+    if (config.backend === 'batch') {
+      if (o.export) {
+        const r = exportBatch(o.export, jobs, store, settings);
+        process.stdout.write(`${label}: wrote ${r.written} prompts to ${o.export} (${r.alreadyDone} already answered); run it as an OpenAI/vLLM batch, then: r2end teach --work ${o.work} --backend batch --model ${config.model} --import RESULTS.jsonl\n`);
+      }
+      if (o.import) {
+        const r = await importBatch(o.import, jobs, store);
+        process.stdout.write(`${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`);
+        reportFailures(r.failures, view);
+      }
+      return;
+    }
+
+    const backend: OnlineBackend = llm ?? new TemplateTeacher(view);
+    const report = await runJobs(jobs, backend, store, { ...run, progress: `teach ${label}` });
     const rate = report.seconds > 0 ? report.requests / report.seconds : 0;
     const work = backend.isLLM ? `${report.requests} requests in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)}/s), ${report.completionTokens} completion tokens` : `written in ${report.seconds.toFixed(1)} s`;
     process.stdout.write(`${label}: ${report.done} answered, ${report.failed} failed, ${report.cached} already answered; ${work}\n`);
     reportFailures(report.failures, view);
   } finally {
-    backend.close();
+    llm?.close();
   }
 }
 

@@ -21,8 +21,6 @@ export interface RunOptions {
   progress?: string;
 }
 
-export const DEFAULT_RUN: RunOptions = { concurrency: 8, attempts: 3, retries: 8, backoffMs: 1000, maxBackoffMs: 60_000 };
-
 export interface FailureNote {
   kind: TeacherJob['kind'];
   subject: number;
@@ -63,7 +61,8 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   let fatal: unknown;
   let next = 0;
 
-  const commits = new GroupCommit(store);
+  // An LLM's answer is costly: wait for its commit. The template's are cheap: batch them.
+  const commits = new GroupCommit(store, backend.isLLM ? 1 : 512);
 
   const fail = (job: TeacherJob, attempts: number, reason: string, text: string | null) =>
     commits.add(

@@ -84,7 +84,11 @@ export class OpenAIBackend implements OnlineBackend {
     if (res.status === 200) return parseCompletion(res.body);
     this.fatalStatus(res);
     const message = errorMessage(res.body);
-    if (res.status === 404 || (res.status === 400 && /model/i.test(message) && /not (found|exist)|does not exist|unknown/i.test(message))) {
+    const aboutModel = /model/i.test(message);
+    if (res.status === 404 && !aboutModel) {
+      throw new UserError(`--base-url ${this.o.baseUrl}: POST chat/completions answered HTTP 404${message ? ` (${message})` : ''}; the URL should end where /chat/completions begins, usually /v1`);
+    }
+    if (res.status === 404 || (res.status === 400 && aboutModel && /not (found|exist)|does not exist|unknown/i.test(message))) {
       throw new UserError(`--model ${this.o.model}: the server at ${this.o.baseUrl} answered HTTP ${res.status}${message ? ` (${message})` : ''}`);
     }
     if (res.status === 408 || res.status === 409 || res.status === 425 || res.status === 429 || res.status >= 500) {

@@ -32,6 +32,7 @@ export class OpenAIBackend implements OnlineBackend {
   readonly isLLM = true;
   private readonly http: HttpClient;
   private readonly base: URL;
+  private readonly completions: URL;
 
   constructor(private readonly o: OpenAIOptions) {
     this.id = { backend: 'openai', model: o.model };
@@ -41,6 +42,7 @@ export class OpenAIBackend implements OnlineBackend {
       throw new UserError(`--base-url ${o.baseUrl}: not a URL (expected e.g. http://127.0.0.1:8000/v1)`);
     }
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new UserError(`--base-url ${o.baseUrl}: expected an http:// or https:// URL`);
+    this.completions = new URL('chat/completions', this.base);
     this.http = new HttpClient(this.base.protocol === 'https:', o.connections);
   }
 
@@ -70,7 +72,7 @@ export class OpenAIBackend implements OnlineBackend {
   async complete(job: TeacherJob, signal: AbortSignal): Promise<Completion> {
     let res: HttpResponse;
     try {
-      res = await this.http.request(new URL('chat/completions', this.base), {
+      res = await this.http.request(this.completions, {
         method: 'POST',
         headers: this.headers(),
         body: JSON.stringify(chatRequestBody(this.o.model, job.prompt, this.o)),

@@ -8,17 +8,17 @@ import { trainingView, type TrainingView } from '../teacher/context.js';
 import { OpenAIBackend } from '../teacher/openai.js';
 import { resolveConfig, teachStatus, type TeachStatus } from '../teacher/outputs.js';
 import type { TeacherJob } from '../teacher/prompts.js';
-import { runJobs, type FailureNote } from '../teacher/runner.js';
+import { runJobs, type FailureNote, type RunOptions } from '../teacher/runner.js';
 import { TeacherStore } from '../teacher/store.js';
 import { TemplateTeacher } from '../teacher/template-teacher.js';
-import { loadTemplate, type PromptKind } from '../teacher/templates.js';
+import { defaultTemplate, loadTemplate, type PromptKind } from '../teacher/templates.js';
 import { UserError, check } from '../util/errors.js';
 import { parseIntFlag, parseNumberFlag } from './flags.js';
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:8000/v1';
 
 interface TeachFlags {
-  work: string;
+  work?: string;
   backend?: TeachConfig['backend'];
   baseUrl: string;
   model?: string;
@@ -44,6 +44,7 @@ interface TeachFlags {
   json?: boolean;
   show?: string;
   showItem?: string;
+  printTemplate?: PromptKind | 'description-reviews';
   export?: string;
   import?: string;
 }
@@ -52,7 +53,7 @@ export function register(program: Command): void {
   program
     .command('teach')
     .description('generate oracle-guided reasoning per training user and descriptions per item with a teacher (LLM server, batch files, or the offline template teacher)')
-    .requiredOption('--work <dir>', 'workspace folder')
+    .option('--work <dir>', 'workspace folder (required except with --print-template)')
     .addOption(new Option('--backend <name>', 'template: offline, NOT an LLM; openai: an OpenAI-compatible server; batch: OpenAI Batch files').choices([...BACKENDS]))
     .option('--base-url <url>', 'openai: server URL up to /v1', DEFAULT_BASE_URL)
     .option('--model <name>', 'openai/batch: model name')
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     .option('--reasoning-template <file>', 'override the oracle-guided reasoning prompt')
     .option('--unguided-template <file>', 'override the unguided reasoning prompt')
     .option('--description-template <file>', 'override the item description prompt')
+    .addOption(new Option('--print-template <kind>', 'print a default template (to copy and edit)').choices(['reasoning', 'unguided', 'description', 'description-reviews']))
     .option('--dry-run', 'print prompt counts, a token estimate and the first prompt; send nothing')
     .option('--status', 'print done/failed/pending counts')
     .option('--json', 'with --status: one JSON object on stdout')
@@ -81,6 +83,8 @@ export function register(program: Command): void {
     .option('--export <file>', 'batch: write pending prompts as an OpenAI Batch JSONL file')
     .option('--import <file>', 'batch: read an OpenAI Batch result JSONL file')
     .action(async (o: TeachFlags) => {
+      if (o.printTemplate) return void process.stdout.write(defaultTemplate(o.printTemplate === 'description-reviews' ? 'description' : o.printTemplate, o.printTemplate === 'description-reviews').text);
+      if (!o.work) throw new UserError('--work: required (the workspace folder)');
       const ws = Workspace.open(o.work);
       try {
         check(ws.isPrepared(), `--work ${o.work}: no prepared dataset; run \`r2end prepare --work ${o.work}\` first`);
@@ -115,7 +119,21 @@ function promptFlags(o: TeachFlags): Partial<TeachConfig> {
 
 function subsetFlags(o: TeachFlags): Pick<TeachConfig, 'limit' | 'ratio'> {
   if (o.limit && o.ratio) throw new UserError('--limit and --ratio: give one of them, not both');
-  return { limit: o.limit ? parseIntFlag('--limit', o.limit, 1) : undefined, ratio: o.ratio ? parseNumberFlag('--ratio', o.ratio, Number.MIN_VALUE, 1) : undefined };
+  const ratio = o.ratio ? parseNumberFlag('--ratio', o.ratio, 0, 1) : undefined;
+  if (ratio === 0) throw new UserError('--ratio 0: expected a fraction in (0, 1]');
+  return { limit: o.limit ? parseIntFlag('--limit', o.limit, 1) : undefined, ratio };
+}
+
+/** The runner's flags, parsed before any work so a typo fails at once. */
+function runFlags(o: TeachFlags): RunOptions & { timeoutMs: number } {
+  return {
+    concurrency: parseIntFlag('--concurrency', o.concurrency, 1),
+    attempts: parseIntFlag('--attempts', o.attempts, 1),
+    retries: parseIntFlag('--retries', o.retries, 0),
+    backoffMs: parseNumberFlag('--backoff', o.backoff, 0) * 1000,
+    maxBackoffMs: 60_000,
+    timeoutMs: parseNumberFlag('--timeout', o.timeout, 0.001) * 1000,
+  };
 }
 
 async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
@@ -124,65 +142,50 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
   if (o.backend === 'batch' && !o.export && !o.import && !o.dryRun) throw new UserError('--backend batch: give --export FILE (write pending prompts) or --import FILE (read results)');
   if (o.backend !== 'batch' && (o.export || o.import)) throw new UserError(`--${o.export ? 'export' : 'import'}: only with --backend batch`);
   const flags = promptFlags(o);
+  const run = runFlags(o);
   if (o.backend === 'template' && flags.mode === 'unguided') throw new UserError('--mode unguided: the template teacher cannot predict without the target; use --backend openai or batch');
   // Prompt settings carry over from the last run so a resumed run asks the same prompts.
   // (The mode and the subset are chosen per run, never inherited.)
   const saved = savedConfig(ws);
   const base = saved ? { maxWords: saved.maxWords, maxTokens: saved.maxTokens, temperature: saved.temperature, contextItems: saved.contextItems, candidates: saved.candidates, templates: saved.templates } : {};
   const config = teachConfigSchema.parse({ ...base, ...flags, ...subsetFlags(o), what: o.what ?? 'all', backend: o.backend, model: modelFor(o.backend, o.model) });
-  const view = trainingView(ws, loadDataset(ws));
-  const settings = promptSettings(config, view);
-  const plan = planJobs(view, config, settings);
-  const jobs = [...plan.reasoning, ...plan.items];
-  const store = TeacherStore.open(ws, { backend: config.backend, model: config.model });
   const label = teacherLabel(config);
-
-  if (o.dryRun) return dryRun(jobs, store, config, label);
-  saveConfig(ws, config);
-
-  if (config.backend === 'batch') {
-    if (o.export) {
-      const r = exportBatch(o.export, jobs, store, settings);
-      process.stdout.write(`${label}: wrote ${r.written} prompts to ${o.export} (${r.alreadyDone} already answered); run it as an OpenAI/vLLM batch, then: r2end teach --work ${o.work} --backend batch --model ${config.model} --import RESULTS.jsonl\n`);
-    }
-    if (o.import) {
-      const r = await importBatch(o.import, jobs, store);
-      process.stdout.write(`${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`);
-      reportFailures(r.failures, view);
-    }
-    return;
-  }
-
-  const backend: OnlineBackend =
-    config.backend === 'template'
-      ? new TemplateTeacher(view)
-      : new OpenAIBackend({
-          baseUrl: o.baseUrl,
-          model: config.model,
-          apiKey: process.env[o.apiKeyEnv],
-          apiKeyEnv: o.apiKeyEnv,
-          timeoutMs: parseNumberFlag('--timeout', o.timeout, 0.001) * 1000,
-          connections: parseIntFlag('--concurrency', o.concurrency, 1),
-          temperature: config.temperature,
-          maxTokens: config.maxTokens,
-        });
+  // A wrong URL, key or model fails before the dataset is loaded.
+  const llm =
+    config.backend === 'openai' && !o.dryRun
+      ? new OpenAIBackend({ baseUrl: o.baseUrl, model: config.model, apiKey: process.env[o.apiKeyEnv], apiKeyEnv: o.apiKeyEnv, timeoutMs: run.timeoutMs, connections: run.concurrency, temperature: config.temperature, maxTokens: config.maxTokens })
+      : undefined;
   try {
-    await backend.preflight();
-    const report = await runJobs(jobs, backend, store, {
-      concurrency: parseIntFlag('--concurrency', o.concurrency, 1),
-      attempts: parseIntFlag('--attempts', o.attempts, 1),
-      retries: parseIntFlag('--retries', o.retries, 0),
-      backoffMs: parseNumberFlag('--backoff', o.backoff, 0) * 1000,
-      maxBackoffMs: 60_000,
-      progress: `teach ${label}`,
-    });
+    await llm?.preflight();
+    const view = trainingView(ws, loadDataset(ws));
+    const settings = promptSettings(config, view);
+    const plan = planJobs(view, config, settings);
+    const jobs = [...plan.reasoning, ...plan.items];
+    const store = TeacherStore.open(ws, { backend: config.backend, model: config.model });
+    if (o.dryRun) return dryRun(jobs, store, config, label);
+    saveConfig(ws, config);
+
+    if (config.backend === 'batch') {
+      if (o.export) {
+        const r = exportBatch(o.export, jobs, store, settings);
+        process.stdout.write(`${label}: wrote ${r.written} prompts to ${o.export} (${r.alreadyDone} already answered); run it as an OpenAI/vLLM batch, then: r2end teach --work ${o.work} --backend batch --model ${config.model} --import RESULTS.jsonl\n`);
+      }
+      if (o.import) {
+        const r = await importBatch(o.import, jobs, store);
+        process.stdout.write(`${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`);
+        reportFailures(r.failures, view);
+      }
+      return;
+    }
+
+    const backend: OnlineBackend = llm ?? new TemplateTeacher(view);
+    const report = await runJobs(jobs, backend, store, { ...run, progress: `teach ${label}` });
     const rate = report.seconds > 0 ? report.requests / report.seconds : 0;
-    process.stdout.write(
-      `${label}: ${report.done} answered, ${report.failed} failed, ${report.cached} already answered; ${report.requests} requests in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)}/s), ${report.completionTokens} completion tokens\n`,
-    );
+    const work = backend.isLLM ? `${report.requests} requests in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)}/s), ${report.completionTokens} completion tokens` : `written in ${report.seconds.toFixed(1)} s`;
+    process.stdout.write(`${label}: ${report.done} answered, ${report.failed} failed, ${report.cached} already answered; ${work}\n`);
     reportFailures(report.failures, view);
   } finally {
-    backend.close();
+    llm?.close();
   }
 }
 

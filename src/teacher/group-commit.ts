@@ -8,9 +8,10 @@ interface Pending {
 
 /**
  * Group commit: the writes queued within one event-loop turn go to SQLite in one transaction,
- * and are counted only after it commits. An LLM's answers thus commit within a turn of arriving
- * (a kill loses nothing counted), while a fast teacher (the template) is not slowed to one
- * transaction per answer: a worker whose write finds a long queue waits for the commit.
+ * and are counted only after it commits. With `waitAt` 1 (LLM backends) every worker waits for
+ * its answer's commit before sending its next request, so a kill can lose at most the answers in
+ * flight, while answers arriving together still share a transaction. A fast teacher (the
+ * template) waits only when the queue is long, committing in large batches.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -19,10 +20,11 @@ export class GroupCommit {
 
   constructor(
     private readonly store: TeacherStore,
-    private readonly maxQueue = 512,
+    /** Queue length at which `add` hands back the commit to wait for. */
+    private readonly waitAt: number,
   ) {}
 
-  /** Queues a write; returns a promise to await when the queue is long (back-pressure). */
+  /** Queues a write; returns the commit to wait for once the queue reaches `waitAt`. */
   add(write: () => void, counted: () => void): Promise<void> | undefined {
     if (this.error) throw this.error;
     this.queue.push({ write, counted });
@@ -32,7 +34,7 @@ export class GroupCommit {
         resolve();
       }),
     );
-    return this.queue.length >= this.maxQueue ? this.pending : undefined;
+    return this.queue.length >= this.waitAt ? this.pending : undefined;
   }
 
   private flush(): void {

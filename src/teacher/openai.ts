@@ -32,6 +32,7 @@ export class OpenAIBackend implements OnlineBackend {
   readonly isLLM = true;
   private readonly http: HttpClient;
   private readonly base: URL;
+  private readonly completions: URL;
 
   constructor(private readonly o: OpenAIOptions) {
     this.id = { backend: 'openai', model: o.model };
@@ -41,6 +42,7 @@ export class OpenAIBackend implements OnlineBackend {
       throw new UserError(`--base-url ${o.baseUrl}: not a URL (expected e.g. http://127.0.0.1:8000/v1)`);
     }
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new UserError(`--base-url ${o.baseUrl}: expected an http:// or https:// URL`);
+    this.completions = new URL('chat/completions', this.base);
     this.http = new HttpClient(this.base.protocol === 'https:', o.connections);
   }
 
@@ -70,7 +72,7 @@ export class OpenAIBackend implements OnlineBackend {
   async complete(job: TeacherJob, signal: AbortSignal): Promise<Completion> {
     let res: HttpResponse;
     try {
-      res = await this.http.request(new URL('chat/completions', this.base), {
+      res = await this.http.request(this.completions, {
         method: 'POST',
         headers: this.headers(),
         body: JSON.stringify(chatRequestBody(this.o.model, job.prompt, this.o)),
@@ -84,7 +86,11 @@ export class OpenAIBackend implements OnlineBackend {
     if (res.status === 200) return parseCompletion(res.body);
     this.fatalStatus(res);
     const message = errorMessage(res.body);
-    if (res.status === 404 || (res.status === 400 && /model/i.test(message) && /not (found|exist)|does not exist|unknown/i.test(message))) {
+    const aboutModel = /model/i.test(message);
+    if (res.status === 404 && !aboutModel) {
+      throw new UserError(`--base-url ${this.o.baseUrl}: POST chat/completions answered HTTP 404${message ? ` (${message})` : ''}; the URL should end where /chat/completions begins, usually /v1`);
+    }
+    if (res.status === 404 || (res.status === 400 && aboutModel && /not (found|exist)|does not exist|unknown/i.test(message))) {
       throw new UserError(`--model ${this.o.model}: the server at ${this.o.baseUrl} answered HTTP ${res.status}${message ? ` (${message})` : ''}`);
     }
     if (res.status === 408 || res.status === 409 || res.status === 425 || res.status === 429 || res.status >= 500) {

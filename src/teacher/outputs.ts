@@ -16,7 +16,11 @@ export interface TeacherSelection {
   keep?: 'all' | 'matching';
 }
 
-/** How to name the teacher in reports: `label` is "template (not an LLM)" for the template teacher. */
+/**
+ * How to name the teacher in reports: `label` is "template (not an LLM)" for the template
+ * teacher, "LLM <model> (...)" otherwise, with ", unguided[, matching predictions only]" for the
+ * ablations.
+ */
 export interface TeacherInfo {
   backend: BackendName;
   model: string;
@@ -64,7 +68,8 @@ export function loadTeacherOutputs(ws: Workspace, selection: TeacherSelection = 
 }
 
 export function teacherInfo(c: Pick<TeachConfig, 'backend' | 'model' | 'mode'>, keep: 'all' | 'matching' = 'all'): TeacherInfo {
-  return { backend: c.backend, model: c.model, isLLM: isLLMBackend(c.backend), mode: c.mode, keep, label: teacherLabel(c) };
+  const ablation = c.mode === 'unguided' ? `, unguided${keep === 'matching' ? ', matching predictions only' : ''}` : '';
+  return { backend: c.backend, model: c.model, isLLM: isLLMBackend(c.backend), mode: c.mode, keep, label: `${teacherLabel(c)}${ablation}` };
 }
 
 /** The saved settings with the selection applied; a teacher must be named somewhere. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Progress } from '../util/progress.js';
 import { RejectedError, TransientError, type OnlineBackend } from './backend.js';
@@ -19,8 +20,6 @@ export interface RunOptions {
   /** Label of a progress bar on stderr (none when unset). */
   progress?: string;
 }
-
-export const DEFAULT_RUN: RunOptions = { concurrency: 8, attempts: 3, retries: 8, backoffMs: 1000, maxBackoffMs: 60_000 };
 
 export interface FailureNote {
   kind: TeacherJob['kind'];
@@ -57,10 +56,13 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   // The bar counts this run's prompts only, so its rates and ETA are this run's.
   const progress = o.progress === undefined ? undefined : new Progress(report.cached ? `${o.progress} (${report.cached} answered before)` : o.progress, todo.length, { unit: 'prompts' });
   const abort = new AbortController();
+  // Every request and backoff listens on this one signal.
+  setMaxListeners(2 * o.concurrency + 10, abort.signal);
   let fatal: unknown;
   let next = 0;
 
-  const commits = new GroupCommit(store);
+  // An LLM's answer is costly: wait for its commit. The template's are cheap: batch them.
+  const commits = new GroupCommit(store, backend.isLLM ? 1 : 512);
 
   const fail = (job: TeacherJob, attempts: number, reason: string, text: string | null) =>
     commits.add(
@@ -78,7 +80,7 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
     for (;;) {
       try {
         report.requests++;
-        const c = await backend.complete(job, abort.signal);
+        const c = await backend.complete(job, abort.signal).finally(() => progress?.tick(0, { requests: 1 }));
         report.promptTokens += c.promptTokens;
         report.completionTokens += c.completionTokens;
         const verdict = checkAnswer(job, c, { opening: backend.isLLM });
@@ -87,7 +89,7 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
             () => store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch }),
             () => {
               report.done++;
-              progress?.tick(1, { tok: c.completionTokens });
+              progress?.tick(1, { tokens: c.completionTokens });
             },
           );
         }
@@ -114,7 +116,11 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
   // Answers that arrived before a fatal error are kept too.
   await commits.drain();
   report.seconds = (performance.now() - start) / 1000;
-  if (fatal) throw fatal;
+  if (fatal) {
+    // End a bar drawn in place, so the error gets a line of its own.
+    if (process.stderr.isTTY) progress?.finish();
+    throw fatal;
+  }
   progress?.finish();
   return report;
 }

@@ -45,7 +45,7 @@ export class TemplateTeacher implements OnlineBackend {
   write(job: TeacherJob): string {
     if (job.kind === 'reasoning') return this.reasoning(job.subject);
     if (job.kind === 'description') return this.description(job.subject);
-    throw new UserError('--kind unguided: the template teacher cannot predict without the target; use an LLM backend (openai or batch)');
+    throw new UserError('--mode unguided: the template teacher cannot predict without the target; use an LLM backend (openai or batch)');
   }
 
   close(): void {}
@@ -84,7 +84,8 @@ export class TemplateTeacher implements OnlineBackend {
     const tPath = paths[t.target];
     let best = 0;
     for (const i of hist) best = Math.max(best, commonDepth(paths[i], tPath));
-    const meaningful = tPath.length > 1 ? best > 1 || (best === 1 && tPath.length === 1) : best > 0;
+    // Sharing only the root ("Beauty") says nothing.
+    const meaningful = tPath.length > 1 ? best > 1 : best > 0;
     if (meaningful) {
       const matching = hist.filter((i) => commonDepth(paths[i], tPath) === best);
       const shared = tPath[best - 1];
@@ -107,14 +108,15 @@ export class TemplateTeacher implements OnlineBackend {
     if (others > 0) {
       const byLeaf = stats.byLeaf.map(([l, n]): [string, number] => [l, l === leaves[own] ? n - 1 : n]).filter(([, n]) => n > 0);
       byLeaf.sort((a, b) => b[1] - a[1]);
-      // The history item most of the other buyers had bought just before the target.
+      // Of the items other buyers had bought just before the target, the one most of them had
+      // that the user owns too.
       let common = -1;
       for (const h of hist) {
         const r = stats.rank.get(h);
         if (r !== undefined && (h !== own || stats.list[r][1] > 1) && (common < 0 || r < stats.rank.get(common)!)) common = h;
       }
       const before = byLeaf[0][1] >= 2 ? `mostly ${byLeaf[0][0]} (${byLeaf[0][1]} of ${others})` : byLeaf.slice(0, 2).map(([l]) => l).join(' or ');
-      out.push(`Its other buyers bought ${before} just before it${common >= 0 ? `, as the user did with "${names[common]}"` : ''}.`);
+      out.push(`Its other buyers bought ${before} just before it${common >= 0 ? `, including "${names[common]}", which the user also bought` : ''}.`);
     }
 
     // Repeat brands besides the target's.

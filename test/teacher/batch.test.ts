@@ -108,7 +108,7 @@ test('unguided mode: candidates instead of the target; keep all or only matching
   for (const text of all.reasoning.values()) assert.match(text, /^The user’s preferences are as follows: unguided reasoning [0-9a-f]+\.$/);
   const matching = loadTeacherOutputs(ws, { backend: 'batch', model: 'm', mode: 'unguided', keep: 'matching' });
   assert.deepEqual([...matching.reasoning.keys()].sort(), reasoning.filter((j) => j.answer === 1).map((j) => j.subject).sort());
-  assert.equal(matching.teacher.keep, 'matching');
+  assert.equal(matching.teacher.label, 'LLM m (batch import), unguided, matching predictions only');
   ws.close();
 });
 

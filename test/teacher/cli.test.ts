@@ -34,6 +34,7 @@ test('teach: bad input gives one clear line', async () => {
     await failsWithOneLine(['teach', '--work', work, '--backend', 'openai', '--model', 'gpt-nope', '--base-url', server.url], /^r2end: --model gpt-nope: not served by .* \(it serves: fake-model\)$/);
     await failsWithOneLine(['teach', '--work', work, '--backend', 'openai', '--model', 'm', '--base-url', html.url], /did not answer like an OpenAI-compatible server \(expected JSON .*text\/html/);
     await failsWithOneLine(['teach', '--work', work, '--backend', 'openai', '--model', 'fake-model', '--base-url', locked.url], /refused the request \(HTTP 401: Incorrect API key provided\); set the API key in \$OPENAI_API_KEY/, { OPENAI_API_KEY: undefined });
+    await failsWithOneLine(['teach', '--work', work, '--backend', 'openai', '--model', 'fake-model', '--base-url', server.url.replace(/\/v1$/, '')], /^r2end: --base-url http:\/\/127\.0\.0\.1:\d+: POST chat\/completions answered HTTP 404 \(no route POST \/chat\/completions\); the URL should end where \/chat\/completions begins, usually \/v1$/);
     const ok = await runCli(['teach', '--work', work, '--backend', 'openai', '--model', 'fake-model', '--base-url', locked.url, '--limit', '2'], { OPENAI_API_KEY: 'sesame' });
     assert.equal(ok.status, 0, ok.stderr);
   } finally {

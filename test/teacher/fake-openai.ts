@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 
 /**
  * An OpenAI-compatible chat-completions server for tests and benches (127.0.0.1 only). Answers
@@ -124,11 +123,4 @@ export async function startFakeServer(o: FakeOptions = {}): Promise<FakeServer> 
         server.close(() => resolve());
       }),
   };
-}
-
-// Run as its own process (benches, so the server does not share the client's event loop):
-// `node fake-openai.js '{"delayMs": 1}'` prints {"url": ...} on stdout and serves until killed.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const s = await startFakeServer(JSON.parse(process.argv[2] ?? '{}') as FakeOptions);
-  process.stdout.write(`${JSON.stringify({ url: s.url })}\n`);
 }

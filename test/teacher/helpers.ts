@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,16 @@ import { trainingView, type TrainingView } from '../../src/teacher/context.js';
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 export const DATASETS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/datasets');
 
+const temporary: string[] = [];
+process.once('exit', () => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary folder, removed when the test process exits. */
 export function tempDir(prefix = 'r2end-teacher-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
 }
 
 export interface FixtureItem {

@@ -64,7 +64,8 @@ test('a run SIGKILLed several times and resumed stores exactly what an uninterru
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /already answered/);
     assert.deepEqual(answers(killed), expected, 'same keys, same texts, no duplicates');
-    // Only requests in flight at a kill may be asked again.
+    // Only requests in flight at a kill may be asked again (a worker waits for its answer's
+    // commit before it sends the next request).
     const asked = server.requests() - before;
     assert.ok(asked <= 600 + 3 * CONCURRENCY, `${asked} requests for 600 prompts`);
   } finally {

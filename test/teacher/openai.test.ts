@@ -57,6 +57,8 @@ test('openai backend under injected faults: every prompt ends with one stored an
         assert.equal(answer?.text, fakeAnswer(job.prompt), `${job.kind} ${job.subject}: ${failure?.reason}`);
       }
     }
+    const served = new Set([...order].filter(([h]) => !alwaysCut.has(h) && !always500.has(h)).map(([, k]) => FIRST_FAULTS[k % FIRST_FAULTS.length]));
+    assert.deepEqual([...served].sort(), [...FIRST_FAULTS].sort(), 'every fault was injected');
     // Retry-After is a floor under the backoff (hashes here are the server's: sha256 of the prompt).
     for (const [hash, k] of order) {
       if (FIRST_FAULTS[k % FIRST_FAULTS.length] !== '429' || alwaysCut.has(hash) || always500.has(hash)) continue;

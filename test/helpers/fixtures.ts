@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +8,16 @@ import { gzipSync } from 'node:zlib';
 /** The compiled CLI entry (tests run from dist/test/...). */
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
+const temporary: string[] = [];
+process.once('exit', () => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary folder, removed when the test process exits. */
 export function tempDir(prefix = 'r2end-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
 }
 
 /** Writes files (name -> text; names ending in .gz are gzipped) into a new temp folder. */
@@ -27,10 +35,10 @@ export interface FixtureItem {
 }
 
 /** A plain-format dataset: rows [user, item, timestamp] in file order, plus item metadata. */
-export function plainDataset(rows: Array<[string, string, number]>, items: FixtureItem[]): string {
+export function plainDataset(rows: Array<[string, string, number]>, items: FixtureItem[], defaultCategories = [['Cat']]): string {
   return writeDir({
     'interactions.csv': ['user_id,item_id,timestamp', ...rows.map((r) => r.join(','))].join('\n') + '\n',
-    'items.jsonl': items.map((it) => JSON.stringify({ item_id: it.id, title: it.title, categories: it.categories ?? [['Cat']], brand: it.brand ?? null, description: null })).join('\n') + '\n',
+    'items.jsonl': items.map((it) => JSON.stringify({ item_id: it.id, title: it.title, categories: it.categories ?? defaultCategories, brand: it.brand ?? null, description: null })).join('\n') + '\n',
   });
 }
 
@@ -56,4 +64,17 @@ export interface CliResult {
 export function runCli(args: string[]): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI without blocking this process's event loop (a fake server may live here). */
+export function runCliAsync(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../../src/data/dataset.js';
@@ -8,37 +5,15 @@ import { prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
 import { teachConfigSchema, type TeachConfig } from '../../src/teacher/config.js';
 import { trainingView, type TrainingView } from '../../src/teacher/context.js';
+import { plainDataset, tempDir, type FixtureItem } from '../helpers/fixtures.js';
 
-/** The compiled CLI entry (tests run from dist/test/teacher/). */
-export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+export { CLI, tempDir, runCliAsync as runCli, type FixtureItem } from '../helpers/fixtures.js';
 export const DATASETS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/datasets');
-
-const temporary: string[] = [];
-process.once('exit', () => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A new temporary folder, removed when the test process exits. */
-export function tempDir(prefix = 'r2end-teacher-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temporary.push(dir);
-  return dir;
-}
-
-export interface FixtureItem {
-  id: string;
-  title: string;
-  categories?: string[][];
-  brand?: string | null;
-}
 
 /** A prepared workspace from rows [user, item, timestamp] (file order) and item metadata. */
 export async function workspaceFrom(rows: Array<[string, string, number]>, items: FixtureItem[], kcore = 1): Promise<Workspace> {
-  const data = tempDir('r2end-data-');
-  writeFileSync(join(data, 'interactions.csv'), ['user_id,item_id,timestamp', ...rows.map((r) => r.join(','))].join('\n') + '\n');
-  writeFileSync(join(data, 'items.jsonl'), items.map((it) => JSON.stringify({ item_id: it.id, title: it.title, categories: it.categories ?? [['Beauty', 'Misc']], brand: it.brand ?? null, description: null })).join('\n') + '\n');
   const ws = Workspace.open(tempDir('r2end-work-'), { create: true });
-  await prepare(ws, { data, format: 'plain', kcore, missingMeta: 'error' });
+  await prepare(ws, { data: plainDataset(rows, items, [['Beauty', 'Misc']]), format: 'plain', kcore, missingMeta: 'error' });
   return ws;
 }
 
@@ -88,22 +63,3 @@ export async function leakFixture(): Promise<Workspace> {
 }
 
 export const MARKER = /ZZVALIDMARK|ZZTESTMARK|VALIDCAT|TESTCAT|VALIDBRAND|TESTBRAND|REVIEWLEAK/;
-
-export interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI without blocking this process's event loop (a fake server may live here). */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}

@@ -1,8 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import { readLines } from './lines.js';
-import { objectFromLine, requireString } from './records.js';
+import { objectLines, requireString } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
 
 const JSON_FILE = /\.(json|jsonl)(\.gz)?$/;
@@ -39,12 +38,7 @@ export function amazonSource(dir: string): DataSource {
 }
 
 async function* readReviews(file: string): AsyncGenerator<SourceRow> {
-  const name = basename(file);
-  let any = false;
-  for await (const [line, text] of readLines(file)) {
-    if (text.trim() === '') continue;
-    any = true;
-    const r = objectFromLine(name, line, text);
+  for await (const { name, line, r } of objectLines(file, 'review')) {
     const userId = requireString(name, line, r, 'reviewerID');
     const itemId = requireString(name, line, r, 'asin');
     const timestamp = r.unixReviewTime;
@@ -55,16 +49,10 @@ async function* readReviews(file: string): AsyncGenerator<SourceRow> {
     const parts = [r.summary, r.reviewText].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
     yield { userId, itemId, timestamp, rating, review: parts.length ? parts.join('. ') : null, line };
   }
-  if (!any) throw new UserError(`${name}: file is empty, expected one review per line`);
 }
 
 async function* readMeta(file: string): AsyncGenerator<SourceItem> {
-  const name = basename(file);
-  let any = false;
-  for await (const [line, text] of readLines(file)) {
-    if (text.trim() === '') continue;
-    any = true;
-    const r = objectFromLine(name, line, text, true);
+  for await (const { name, line, r } of objectLines(file, 'item', true)) {
     const id = requireString(name, line, r, 'asin');
     yield {
       item: {
@@ -77,7 +65,6 @@ async function* readMeta(file: string): AsyncGenerator<SourceItem> {
       line,
     };
   }
-  if (!any) throw new UserError(`${name}: file is empty, expected one item per line`);
 }
 
 /** 2014: `categories` is a list of paths; 2018: `category` is one flat path. */

@@ -1,4 +1,6 @@
+import { basename } from 'node:path';
 import { UserError } from '../../util/errors.js';
+import { readLines } from './lines.js';
 import { parsePythonLiteral } from './pyliteral.js';
 
 /**
@@ -22,4 +24,19 @@ export function requireString(name: string, line: number, r: Record<string, unkn
     throw new UserError(`${name} line ${line}: field "${field}" is ${v === undefined ? 'missing' : JSON.stringify(v)}, expected a non-empty string`);
   }
   return v;
+}
+
+/**
+ * The objects of a JSON-lines file (or Python-literal lines with `python`), with their line
+ * numbers and the file's name for messages; blank lines are skipped, an empty file is an error.
+ */
+export async function* objectLines(file: string, what: string, python = false): AsyncGenerator<{ name: string; line: number; r: Record<string, unknown> }> {
+  const name = basename(file);
+  let any = false;
+  for await (const [line, text] of readLines(file)) {
+    if (text.trim() === '') continue;
+    any = true;
+    yield { name, line, r: objectFromLine(name, line, text, python) };
+  }
+  if (!any) throw new UserError(`${name}: file is empty, expected one ${what} per line`);
 }

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import { readLines } from './lines.js';
-import { objectFromLine, requireString } from './records.js';
+import { objectLines, requireString } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
 
 export const YELP_REVIEWS = 'yelp_academic_dataset_review.json';
@@ -28,12 +27,7 @@ export function yelpSource(dir: string): DataSource {
 }
 
 async function* readYelpReviews(file: string): AsyncGenerator<SourceRow> {
-  const name = basename(file);
-  let any = false;
-  for await (const [line, text] of readLines(file)) {
-    if (text.trim() === '') continue;
-    any = true;
-    const r = objectFromLine(name, line, text);
+  for await (const { name, line, r } of objectLines(file, 'review')) {
     const userId = requireString(name, line, r, 'user_id');
     const itemId = requireString(name, line, r, 'business_id');
     const date = r.date;
@@ -44,16 +38,10 @@ async function* readYelpReviews(file: string): AsyncGenerator<SourceRow> {
     const review = typeof r.text === 'string' && r.text.trim() !== '' ? r.text : null;
     yield { userId, itemId, timestamp: ms / 1000, rating, review, line };
   }
-  if (!any) throw new UserError(`${name}: file is empty, expected one review per line`);
 }
 
 async function* readBusinesses(file: string): AsyncGenerator<SourceItem> {
-  const name = basename(file);
-  let any = false;
-  for await (const [line, text] of readLines(file)) {
-    if (text.trim() === '') continue;
-    any = true;
-    const r = objectFromLine(name, line, text);
+  for await (const { name, line, r } of objectLines(file, 'business')) {
     const id = requireString(name, line, r, 'business_id');
     const categories = typeof r.categories === 'string' ? r.categories.split(',').map((c) => c.trim()).filter(Boolean) : [];
     const place = [r.address, r.city, r.state].filter((s): s is string => typeof s === 'string' && s.trim() !== '').join(', ');
@@ -62,5 +50,4 @@ async function* readBusinesses(file: string): AsyncGenerator<SourceItem> {
       line,
     };
   }
-  if (!any) throw new UserError(`${name}: file is empty, expected one business per line`);
 }

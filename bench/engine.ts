@@ -52,7 +52,7 @@ async function timed(run: () => Promise<unknown>): Promise<{ wall: number; cpu: 
   return { wall: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
-async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlops: number, encodeBatches: number, trainSteps: number) {
+async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlopsPerCpuSecond: number, encodeBatches: number, trainSteps: number) {
   const texts = longTexts(batch * encodeBatches);
   await encoder.encode(texts.slice(0, batch), { batchSize: batch });  // warm-up
   const encodeTime = await timed(() => encoder.encode(texts, { batchSize: batch }));
@@ -73,9 +73,10 @@ async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlops: numb
     train_seq_per_cpu_s: round((trainSteps * batch) / trainTime.cpu),
     encode_cpu_per_wall: round(encodeTime.cpu / encodeTime.wall),
     train_cpu_per_wall: round(trainTime.cpu / trainTime.wall),
-    // Training counts forward + backward as 3x the forward FLOPs.
-    encode_flop_fraction: round(encodeRate * forward / peakFlops, 3),
-    train_flop_fraction: round(trainRate * 3 * forward / peakFlops, 3),
+    // FLOPs per CPU-second relative to the matmul's FLOPs per CPU-second (robust to other load);
+    // training counts forward + backward as 3x the forward FLOPs.
+    encode_flop_fraction: round(((texts.length / encodeTime.cpu) * forward) / peakFlopsPerCpuSecond, 3),
+    train_flop_fraction: round((((trainSteps * batch) / trainTime.cpu) * 3 * forward) / peakFlopsPerCpuSecond, 3),
     peak_rss_mb: peakRssMb(),
   };
 }
@@ -90,7 +91,11 @@ function round(x: number, digits = 2): number {
 
 const info = engine().info();
 const loadBefore = loadavg()[0];
-const peakFlops = await engine().matmulBenchmark(2048, 10, {});
+// One large matmul: its FLOPs per wall second, and per CPU-second of this process.
+const matmulRepeats = 10;
+let peakFlops = 0;
+const matmulTime = await timed(async () => (peakFlops = await engine().matmulBenchmark(2048, matmulRepeats, {})));
+const peakFlopsPerCpuSecond = (2 * 2048 ** 3 * (matmulRepeats + 1)) / matmulTime.cpu;
 const work = mkdtempSync(join(tmpdir(), 'r2end-bench-'));
 const shapes: Record<string, RandomBertShape> = {
   minilm: { hiddenSize: 384, layers: 6, heads: 12, intermediateSize: 1536, normalize: true },
@@ -104,15 +109,16 @@ try {
     tokens,
     batch,
     matmul_2048_gflops: round(peakFlops / 1e9, 1),
+    matmul_2048_gflops_per_cpu_s: round(peakFlopsPerCpuSecond / 1e9, 1),
     // Other processes on the machine: a 1-minute load above the core count means shared cores.
     load_average_1m_at_start: round(loadBefore),
   };
-  result.use_lite = await measure(loadEncoder('use-lite', { maxTokens: tokens, onWarning: () => {} }), useLiteFlops, peakFlops, 8, 8);
+  result.use_lite = await measure(loadEncoder('use-lite', { maxTokens: tokens, onWarning: () => {} }), useLiteFlops, peakFlopsPerCpuSecond, 8, 8);
   for (const [name, shape] of Object.entries(shapes)) {
     const dir = join(work, name);
     writeRandomBert(dir, tokenizerDir, shape);
     const heavy = shape.hiddenSize > 384;
-    result[name] = await measure(loadEncoder(dir, { maxTokens: tokens, onWarning: () => {} }), bertFlops(shape), peakFlops, heavy ? 2 : 6, heavy ? 2 : 6);
+    result[name] = await measure(loadEncoder(dir, { maxTokens: tokens, onWarning: () => {} }), bertFlops(shape), peakFlopsPerCpuSecond, heavy ? 2 : 6, heavy ? 2 : 6);
   }
   const random = new Random(9);
   const queries = random.normals(22363 * 512, 1);

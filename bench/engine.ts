@@ -91,11 +91,18 @@ function round(x: number, digits = 2): number {
 
 const info = engine().info();
 const loadBefore = loadavg()[0];
-// One large matmul: its FLOPs per wall second, and per CPU-second of this process.
-const matmulRepeats = 10;
-let peakFlops = 0;
-const matmulTime = await timed(async () => (peakFlops = await engine().matmulBenchmark(2048, matmulRepeats, {})));
-const peakFlopsPerCpuSecond = (2 * 2048 ** 3 * (matmulRepeats + 1)) / matmulTime.cpu;
+/** One large matmul: FLOPs per wall second and per CPU-second of this process. */
+async function matmulPeak(): Promise<{ wall: number; perCpuSecond: number }> {
+  const repeats = 10;
+  let wall = 0;
+  const time = await timed(async () => (wall = await engine().matmulBenchmark(2048, repeats, {})));
+  return { wall, perCpuSecond: (2 * 2048 ** 3 * (repeats + 1)) / time.cpu };
+}
+
+// The best of several matmul runs is the reference: other processes only ever slow it down.
+const matmulRuns = [await matmulPeak(), await matmulPeak()];
+const peakFlops = Math.max(...matmulRuns.map((m) => m.wall));
+const peakFlopsPerCpuSecond = Math.max(...matmulRuns.map((m) => m.perCpuSecond));
 const work = mkdtempSync(join(tmpdir(), 'r2end-bench-'));
 const shapes: Record<string, RandomBertShape> = {
   minilm: { hiddenSize: 384, layers: 6, heads: 12, intermediateSize: 1536, normalize: true },

@@ -39,12 +39,17 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(int64_t hidden, int64_t heads) : he
   value = register_module("value", torch::nn::Linear(hidden, hidden));
 }
 
+std::pair<torch::Tensor, torch::Tensor> BertSelfAttentionImpl::packed() const {
+  return {torch::cat({query->weight, key->weight, value->weight}), torch::cat({query->bias, key->bias, value->bias})};
+}
+
 torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyBias) {
   const int64_t batch = x.size(0), time = x.size(1), hidden = x.size(2), headDim = hidden / heads;
-  auto split = [&](const torch::Tensor& t) { return t.view({batch, time, heads, headDim}).transpose(1, 2); };
-  auto q = split(query(x)) * (1.0 / std::sqrt(static_cast<double>(headDim)));
-  auto scores = torch::matmul(q, split(key(x)).transpose(-1, -2)) + keyBias;
-  auto context = torch::matmul(torch::softmax(scores, -1), split(value(x)));
+  auto [weight, bias] = packed();
+  auto qkv = torch::nn::functional::linear(x, weight, bias).view({batch, time, 3, heads, headDim}).permute({2, 0, 3, 1, 4});
+  auto q = qkv[0] * (1.0 / std::sqrt(static_cast<double>(headDim)));
+  auto scores = torch::matmul(q, qkv[1].transpose(-1, -2)) + keyBias;
+  auto context = torch::matmul(torch::softmax(scores, -1), qkv[2]);
   return context.transpose(1, 2).reshape({batch, time, hidden});
 }
 
@@ -77,6 +82,7 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
   return output(intermediate(a), a);
 }
 
+
 Bert::Bert(const Config& config) {
   const int64_t hidden = positive(config, "hiddenSize");
   const double eps = numberOr(config, "layerNormEps", 1e-12);
@@ -96,6 +102,10 @@ torch::Tensor Bert::embed(const torch::Tensor& ids, const torch::Tensor& mask) {
   const double minValue = dtype() == torch::kFloat64 ? std::numeric_limits<double>::lowest() : std::numeric_limits<float>::lowest();
   auto keyBias = ((1 - mask) * minValue).view({ids.size(0), 1, 1, ids.size(1)});
   for (auto& layer : *encoder->layer) h = layer->as<BertLayer>()->forward(h, keyBias);
+  return pool(h, mask);
+}
+
+torch::Tensor Bert::pool(const torch::Tensor& h, const torch::Tensor& mask) const {
   auto pooled = clsPooling ? h.select(1, 0) : maskedMean(h, mask, 1e-9);
   return normalize ? torch::nn::functional::normalize(pooled, torch::nn::functional::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12))
                    : pooled;

@@ -17,6 +17,8 @@ TORCH_MODULE(BertEmbeddings);
 struct BertSelfAttentionImpl : torch::nn::Module {
   BertSelfAttentionImpl(int64_t hidden, int64_t heads);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyBias);
+  // The three projections as one [3h,h] weight and [3h] bias: one GEMM instead of three.
+  std::pair<torch::Tensor, torch::Tensor> packed() const;
   int64_t heads;
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
 };
@@ -70,6 +72,7 @@ class Bert : public Encoder {
   torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& mask) override;
 
  private:
+  torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask) const;
   bool clsPooling, normalize;
   BertEmbeddings embeddings{nullptr};
   BertEncoder encoder{nullptr};

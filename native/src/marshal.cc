@@ -1,5 +1,11 @@
 #include "marshal.h"
 
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
 namespace r2end {
 
 std::vector<int64_t> shapeFromJs(const Napi::Value& value, const std::string& what) {
@@ -114,6 +120,49 @@ std::string errorText(const std::exception& error) {
 }
 
 namespace {
+// The one thread that runs all libtorch work of the process, in submission order. Each call still
+// uses every core (intra-op threads); one thread means calls do not oversubscribe the cores, and
+// its allocations stay in one malloc arena so freed activations are reused by the next step.
+class EngineThread {
+ public:
+  static EngineThread& instance() {
+    static EngineThread* engine = new EngineThread();  // lives until the process exits
+    return *engine;
+  }
+
+  WorkResult run(const Work& work) {
+    std::packaged_task<WorkResult()> task(work);
+    auto result = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+    return result.get();  // rethrows the work's exception
+  }
+
+ private:
+  EngineThread() { std::thread([this] { loop(); }).detach(); }
+
+  void loop() {
+    for (;;) {
+      std::packaged_task<WorkResult()> task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [this] { return !queue_.empty(); });
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::packaged_task<WorkResult()>> queue_;
+};
+
+// Waits on a libuv worker thread for the engine thread, then settles the promise.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   PromiseWorker(Napi::Env env, Work work, Finish finish)
@@ -123,7 +172,7 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      result_ = work_();
+      result_ = EngineThread::instance().run(work_);
     } catch (const std::exception& error) {
       SetError(errorText(error));
     }
@@ -145,6 +194,8 @@ class PromiseWorker : public Napi::AsyncWorker {
   WorkResult result_;
 };
 }  // namespace
+
+WorkResult runOnEngineThread(const Work& work) { return EngineThread::instance().run(work); }
 
 Napi::Promise runAsync(Napi::Env env, Work work, Finish finish) {
   auto* worker = new PromiseWorker(env, std::move(work), std::move(finish));

@@ -47,7 +47,9 @@ struct WorkResult {
 };
 using Work = std::function<WorkResult()>;
 using Finish = std::function<Napi::Value(Napi::Env, WorkResult&)>;
-// Runs work off the event loop; finish converts its result on the main thread.
+// Runs work on the engine thread, off the event loop; finish converts its result on the main thread.
 Napi::Promise runAsync(Napi::Env env, Work work, Finish finish);
+// Runs work on the engine thread and waits for it (for settings that belong to that thread).
+WorkResult runOnEngineThread(const Work& work);
 
 }  // namespace r2end

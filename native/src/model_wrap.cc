@@ -68,7 +68,11 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     model_->eval();
     return 0;
   });
+  for (auto& [name, tensor] : namedTensors(*model_)) externalBytes_ += static_cast<int64_t>(tensor.numel() * tensor.element_size());
+  Napi::MemoryManagement::AdjustExternalMemory(env, externalBytes_);
 }
+
+void ModelWrap::Finalize(Napi::Env env) { Napi::MemoryManagement::AdjustExternalMemory(env, -externalBytes_); }
 
 // infer(batch) -> Promise<{ data, shape }>
 Napi::Value ModelWrap::infer(const Napi::CallbackInfo& info) {

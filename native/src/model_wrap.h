@@ -12,6 +12,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   // The engine model behind a JavaScript Model object (throws a TypeError for anything else).
   static std::shared_ptr<Model> from(const Napi::Value& value);
   explicit ModelWrap(const Napi::CallbackInfo& info);
+  // Tells V8 how much native memory the model holds, so garbage collection frees unused models.
+  void Finalize(Napi::Env env) override;
 
  private:
   Napi::Value infer(const Napi::CallbackInfo& info);
@@ -22,6 +24,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value setTrainable(const Napi::CallbackInfo& info);
   Napi::Value setData(const Napi::CallbackInfo& info);
   std::shared_ptr<Model> model_;
+  int64_t externalBytes_ = 0;
 };
 
 // Per-environment state of the addon (so it also loads in worker threads).

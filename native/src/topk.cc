@@ -71,11 +71,18 @@ TopK topK(const torch::Tensor& queries, const torch::Tensor& items, int64_t k, c
   int32_t* outIndex = result.indices.data_ptr<int32_t>();
   float* outScore = result.scores.data_ptr<float>();
 
-  // Chunks of queries bound the score matrix to about 64 MB.
+  // Chunks of queries bound the score matrix to about 64 MB; on the CPU one buffer serves every
+  // chunk, so the pages are faulted in once.
   const int64_t chunk = std::max<int64_t>(1, (16 << 20) / std::max<int64_t>(count, 1));
+  auto buffer = torch::empty({std::min(chunk, q), count}, torch::kFloat32);
   for (int64_t start = 0; start < q; start += chunk) {
     const int64_t rows = std::min(chunk, q - start);
-    auto scores = torch::matmul(queryMatrix.narrow(0, start, rows), itemMatrix).to(torch::kCPU).contiguous();
+    auto queryChunk = queryMatrix.narrow(0, start, rows);
+    auto scores = buffer.narrow(0, 0, rows);
+    if (device.is_cpu())
+      torch::mm_out(scores, queryChunk, itemMatrix);
+    else
+      scores.copy_(torch::mm(queryChunk, itemMatrix));
     float* base = scores.data_ptr<float>();
     at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
       std::vector<Candidate> heap;

@@ -146,6 +146,7 @@ export function loadBertDirectory(dir: string, options: EncoderLoadOptions = {})
       tokenizer,
       dim: config.hidden_size,
       maxTokens,
+      tokenLimit: config.max_position_embeddings,
       pooling,
       normalized: normalize,
       embeddingPrefix: 'embeddings.',

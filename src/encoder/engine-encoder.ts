@@ -20,6 +20,8 @@ export interface EncoderSpec {
   tokenizer: Tokenizer;
   dim: number;
   maxTokens: number;
+  /** The most tokens the architecture can take at all (BERT: max_position_embeddings). */
+  tokenLimit?: number;
   pooling: 'mean' | 'cls';
   normalized: boolean;
   /** Parameter-name prefix of the token embeddings, and of transformer layer i (for freezing). */
@@ -51,21 +53,23 @@ export class EngineEncoder implements TextEncoder {
   readonly normalized: boolean;
   /** Low-level access to the engine model (tensors, gradients). */
   readonly model: NativeModel;
-  private readonly spec: EncoderSpec;
+  /** The spec without its tensors: the engine holds the only copy of the weights. */
+  private readonly spec: Omit<EncoderSpec, 'tensors'>;
   private readonly onWarning: (message: string) => void;
   private warned = false;
 
-  constructor(spec: EncoderSpec, options: EncoderLoadOptions = {}) {
+  constructor({ tensors: weights, ...spec }: EncoderSpec, options: EncoderLoadOptions = {}) {
     this.spec = spec;
     this.name = spec.name;
     this.dim = spec.dim;
     this.maxTokens = options.maxTokens ?? spec.maxTokens;
     check(Number.isInteger(this.maxTokens) && this.maxTokens >= 2, `${spec.name}: maxTokens must be an integer >= 2, got ${this.maxTokens}`);
+    check(spec.tokenLimit === undefined || this.maxTokens <= spec.tokenLimit, `${spec.name}: maxTokens ${this.maxTokens} exceeds the model's limit of ${spec.tokenLimit} positions`);
     this.pooling = spec.pooling;
     this.normalized = spec.normalized;
     this.onWarning = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
     const tensors: Record<string, TensorData> = {};
-    for (const [name, t] of spec.tensors) tensors[name] = t;
+    for (const [name, t] of weights) tensors[name] = t;
     this.model = createModel(spec.kind, spec.config, tensors, { device: options.device, dtype: options.dtype }, spec.name);
   }
 

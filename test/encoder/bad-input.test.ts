@@ -75,4 +75,5 @@ test('empty batches, mismatched targets and over-long texts', async () => {
   await assert.rejects(trainer.step(['a'], new Float32Array(3)), /targets hold 3 values, expected 1 x 512/);
   const long = await encoder.encode(['word '.repeat(5000)]);
   assert.equal(long.length, 512);
+  rejects(() => loadEncoder(tinyBert(), { maxTokens: 65 }), /maxTokens 65 exceeds the model's limit of 64 positions/);
 });

@@ -25,6 +25,16 @@ test('a tiny random BERT encodes in text order, normalised, with one truncation 
   assert.equal((await encoder.encode([])).length, 0);
 });
 
+test('inference and training compute the same embeddings, padding included', async () => {
+  for (const pooling of ['mean', 'cls'] as const) {
+    const encoder = loadEncoder(tinyBert({ pooling }));
+    const texts = ['short', 'a somewhat longer text with more tokens in it', ''];
+    const embeddings = await encoder.encode(texts);
+    const { loss } = await encoder.model.lossAndGradients(encoder.batch(texts, embeddings), ['encoder.layer.0.output.dense.bias']);
+    assert.ok(loss < 1e-12, `${pooling}: mean squared difference ${loss}`);
+  }
+});
+
 test('gradients of the distillation loss match finite differences', async () => {
   const encoder = loadEncoder(tinyBert({ pooling: 'cls', normalize: false }), { dtype: 'float64' });
   const texts = ['a short text', 'gradients should match finite differences', ''];

@@ -6,11 +6,14 @@ import type { HistoryEntry } from '../data/verbalize.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 
+/** The latest time a Date holds (8.64e15 ms), in seconds. */
+const MAX_SECONDS = 8.64e12;
+
 const entryFields = {
   item_id: z.union([z.string().min(1), z.number().transform(String)]).optional(),
   text: z.string().min(1).max(10_000).optional(),
-  /** Unix seconds or an ISO 8601 date. */
-  timestamp: z.union([z.number().finite().nonnegative(), z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected Unix seconds or an ISO date')]),
+  /** Unix seconds or an ISO 8601 date, within the range a JavaScript Date can hold. */
+  timestamp: z.union([z.number().nonnegative().max(MAX_SECONDS), z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected Unix seconds or an ISO date')]),
 };
 const exactlyOne = [(e: { item_id?: string; text?: string }) => (e.item_id === undefined) !== (e.text === undefined), { message: 'give exactly one of item_id and text' }] as const;
 

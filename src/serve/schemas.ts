@@ -11,7 +11,15 @@ export const LIMITS = {
   explanations: 3,
 } as const;
 
-const k = z.coerce.number().int().min(1).max(LIMITS.k).default(10);
+/** A whole number in a query string: decimal digits only (no "0x10", "1e3" or " 5"). */
+const queryInt = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
+    .default(fallback);
+const k = queryInt(1, LIMITS.k, 10);
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1')]);
 
 export const recommendRequestSchema = z
@@ -29,7 +37,7 @@ export const userParamsSchema = z.object({ id: z.string().min(1).max(200) });
 export const searchQuerySchema = z
   .object({
     q: z.string().max(200).default(''),
-    limit: z.coerce.number().int().min(1).max(LIMITS.searchResults).default(20),
+    limit: queryInt(1, LIMITS.searchResults, 20),
   })
   .strict();
 

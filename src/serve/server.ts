@@ -32,6 +32,20 @@ export function buildServer(ws: Workspace, service: RecommendationService, metri
   const app = Fastify({ bodyLimit: s.LIMITS.bodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
   const openapi = openApiDocument(VERSION);
 
+  // JSON bodies must be valid UTF-8: replacing bad bytes silently would change what was asked.
+  const json = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return done(Object.assign(new Error('body: not valid UTF-8'), { statusCode: 400 }), undefined);
+    }
+    json(req, text, done);
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     metrics.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });

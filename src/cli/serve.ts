@@ -17,15 +17,17 @@ export function register(program: Command): void {
     .option('--token <token>', 'bearer token the write endpoint (POST /v1/items) requires (default: $R2END_TOKEN, else none)')
     .option('--batch-window <ms>', 'micro-batching: how long a request waits for others to share an engine batch', '2')
     .option('--max-batch <n>', 'micro-batching: the most histories per engine batch', '64')
+    .option('--cache <n>', 'history vectors kept for repeated histories (0: encode every request)', '10000')
     .action(async (o) => {
       const port = parseIntFlag('--port', o.port, 0, 65535);
       const windowMs = parseNumberFlag('--batch-window', o.batchWindow, 0, 1000);
       const maxBatch = parseIntFlag('--max-batch', o.maxBatch, 1, 4096);
+      const cacheSize = parseIntFlag('--cache', o.cache, 0, 10_000_000);
       const token: string | undefined = o.token ?? process.env.R2END_TOKEN;
       if (token !== undefined && token.length < 8) throw new UserError('--token: expected at least 8 characters');
       const ws = Workspace.open(o.work);
       const metrics = new Metrics();
-      const service = await RecommendationService.open(ws, metrics, { model: o.model, windowMs, maxBatch });
+      const service = await RecommendationService.open(ws, metrics, { model: o.model, windowMs, maxBatch, cacheSize });
       const app = buildServer(ws, service, metrics, { token });
       let address: string;
       try {

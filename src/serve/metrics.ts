@@ -36,6 +36,7 @@ export class Metrics {
   private readonly latency = new Map<string, Histogram>();
   private readonly encoder = new Histogram(LATENCY_BUCKETS);
   private readonly batches = new Histogram(BATCH_BUCKETS);
+  private readonly cached = { hit: 0, miss: 0 };
 
   /** One finished HTTP request; `route` is the route pattern (bounded cardinality), not the URL. */
   request(method: string, route: string, status: number, seconds: number): void {
@@ -53,6 +54,12 @@ export class Metrics {
     this.encoder.observe(encoderSeconds);
   }
 
+  /** Histories served from the vector cache (hit) or sent to the encoder (miss). */
+  cache(hits: number, misses: number): void {
+    this.cached.hit += hits;
+    this.cached.miss += misses;
+  }
+
   render(gauges: { indexItems: number; addedItems: number }): string {
     const lines = [
       '# HELP r2end_http_requests_total HTTP requests by method, route and status.',
@@ -67,6 +74,10 @@ export class Metrics {
       '# HELP r2end_batch_size Histories per engine batch (micro-batching).',
       '# TYPE r2end_batch_size histogram',
       ...this.batches.render('r2end_batch_size'),
+      '# HELP r2end_history_cache_total Histories whose vector came from the cache (hit) or the encoder (miss).',
+      '# TYPE r2end_history_cache_total counter',
+      `r2end_history_cache_total{result="hit"} ${this.cached.hit}`,
+      `r2end_history_cache_total{result="miss"} ${this.cached.miss}`,
       '# HELP r2end_index_items Recommendable items in the index.',
       '# TYPE r2end_index_items gauge',
       `r2end_index_items ${gauges.indexItems}`,

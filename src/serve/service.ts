@@ -24,6 +24,8 @@ export interface ServiceOptions {
   /** Micro-batching: how long a lone request waits for company, and the largest batch. */
   windowMs?: number;
   maxBatch?: number;
+  /** How many history vectors to keep for repeated histories (0: none). */
+  cacheSize?: number;
 }
 
 export interface Recommended {
@@ -54,6 +56,9 @@ interface Ranked {
 export class RecommendationService {
   private writes: Promise<unknown> = Promise.resolve();
   private readonly batcher: MicroBatcher<Query, Ranked>;
+  /** z_u by history text, least recently used first: the student is fixed, so a text's vector never changes. */
+  private readonly cache = new Map<string, Float32Array>();
+  private readonly cacheSize: number;
 
   private constructor(
     private readonly ws: Workspace,
@@ -67,6 +72,7 @@ export class RecommendationService {
     private readonly metrics: Metrics,
     options: ServiceOptions,
   ) {
+    this.cacheSize = options.cacheSize ?? 10_000;
     this.batcher = new MicroBatcher((queries) => this.rank(queries), { windowMs: options.windowMs ?? 2, maxBatch: options.maxBatch ?? 64 });
   }
 
@@ -139,14 +145,34 @@ export class RecommendationService {
     return out;
   }
 
-  /** One engine batch: every history encoded together, then top-k against the index. */
+  /** One engine batch: every history not seen lately encoded together, then top-k against the index. */
   private async rank(queries: Query[]): Promise<Ranked[]> {
     const index = this.index;
-    const start = performance.now();
-    const users = await this.rec.embed(queries.map((q) => q.text));
-    this.metrics.batch(queries.length, (performance.now() - start) / 1000);
+    const dim = index.zDim;
+    const users = new Float32Array(queries.length * dim);
+    const missing = queries.map((q, i) => [q.text, i] as const).filter(([text, i]) => {
+      const hit = this.cache.get(text);
+      if (!hit) return true;
+      this.cache.delete(text);
+      this.cache.set(text, hit);
+      users.set(hit, i * dim);
+      return false;
+    });
+    this.metrics.cache(queries.length - missing.length, missing.length);
+    if (missing.length) {
+      const start = performance.now();
+      const z = await this.rec.embed(missing.map(([text]) => text));
+      this.metrics.batch(missing.length, (performance.now() - start) / 1000);
+      missing.forEach(([text, i], j) => {
+        const row = z.slice(j * dim, (j + 1) * dim);
+        users.set(row, i * dim);
+        if (this.cacheSize === 0) return;
+        this.cache.set(text, row);
+        if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      });
+    }
     const k = Math.max(...queries.map((q) => q.k));
-    const r = await topK(users, index.z, index.zDim, k, { exclude: queries.map((q) => q.exclude), metric: 'dot' });
+    const r = await topK(users, index.z, dim, k, { exclude: queries.map((q) => q.exclude), metric: 'dot' });
     return queries.map((q, i) => {
       const rows: number[] = [];
       const scores: number[] = [];

@@ -5,6 +5,7 @@ import { verbalizeHistory, type HistoryEntry } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
 import { loadEncoder } from '../encoder/load.js';
+import type { EncodeOptions } from '../encoder/types.js';
 import { ProjectionHead } from '../engine/projection.js';
 import type { TrainConfig } from '../train/config.js';
 import { trainR2END, type BundleInfo } from '../train/r2end.js';
@@ -73,8 +74,8 @@ export class R2ENDRecommender implements Recommender {
   }
 
   /** z_u for history texts: encode, project, normalise. */
-  async embed(texts: string[]): Promise<Float32Array> {
-    const e = await this.encoder!.encode(texts);
+  async embed(texts: string[], options?: EncodeOptions): Promise<Float32Array> {
+    const e = await this.encoder!.encode(texts, options);
     const z = this.projection ? await this.projection.project(e) : e;
     return normalizeRows(z, this.scorer!.dim);
   }

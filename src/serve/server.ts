@@ -25,6 +25,14 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, part: string): z.
   return r.data;
 }
 
+/** Fastify's own 4xx errors, said the way the rest of the API says them. */
+const FRAMEWORK_ERRORS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: `body: larger than the limit of ${s.LIMITS.bodyBytes} bytes`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content-type: expected application/json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'body: empty, expected a JSON object',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'body: not valid JSON',
+};
+
 const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 
 /** The HTTP layer: routes, validation, limits, auth, metrics and errors; the model is `service`. */
@@ -50,10 +58,10 @@ export function buildServer(ws: Workspace, service: RecommendationService, metri
     metrics.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof UserError) return reply.code(400).send({ error: err.message });
     const status = err.statusCode ?? 500;
-    if (status < 500) return reply.code(status).send({ error: err.message });
+    if (status < 500) return reply.code(status).send({ error: (err.code && FRAMEWORK_ERRORS[err.code]) || err.message });
     process.stderr.write(`error: ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
     return reply.code(500).send({ error: 'internal error' });
   });

@@ -87,6 +87,10 @@ test('bad input: 400 naming the field; unknown items reported; limits on k, hist
   }
   const big = await postJson(url, { history: [{ text: 'x'.repeat(2 << 20) }] });
   assert.equal(big.status, 413);
+  assert.match(big.body.error, /^body: larger than the limit/);
+  const broken = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"history": [' });
+  assert.equal(broken.status, 400);
+  assert.match(((await broken.json()) as { error: string }).error, /^body: not valid JSON/);
   const q = await getJson(`${server.url}/v1/users/u3/recommendations?k=0`);
   assert.equal(q.status, 400);
   assert.match(q.body.error, /query: field "k"/);

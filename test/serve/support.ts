@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
@@ -9,10 +9,11 @@ const TINY = { distill: { batchSize: 4, alignmentUsers: 2 }, projection: { dim: 
 
 /**
  * A workspace with a tiny trained model (20 users, 8 items), trained once per `node --test`
- * run (the test files share the runner's pid) and copied for each caller, who may change it.
+ * run of one build (the test files share the runner's pid; each build rewrites the CLI) and
+ * copied for each caller, who may change it.
  */
 export async function trainedWorkspace(): Promise<string> {
-  const shared = join(tmpdir(), `r2end-serve-fixture-${process.ppid}`);
+  const shared = join(tmpdir(), `r2end-serve-fixture-${process.ppid}-${Math.round(statSync(CLI).mtimeMs)}`);
   const ready = join(shared, 'ready');
   let mine = false;
   try {

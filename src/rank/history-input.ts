@@ -34,8 +34,9 @@ export function seconds(t: number | string): number {
 }
 
 /**
- * Resolves entries against the known items (a dataset, or the service's index), oldest first. Unknown item ids are errors
- * naming where they came from (`where(i)`), never silently dropped.
+ * Resolves entries against the known items (a dataset's, or the service's index with its run-time
+ * additions), oldest first. Unknown item ids are errors naming where they came from (`where(i)`),
+ * never silently dropped.
  */
 export function resolveHistory(ds: { items: readonly Item[]; itemIndex: ReadonlyMap<string, number> }, entries: readonly HistoryEntryInput[], where: (i: number) => string): HistoryEntry[] {
   const resolved = entries.map((e, i): HistoryEntry => {

@@ -1,33 +1,44 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import type { Dataset } from '../data/dataset.js';
+import type { Item } from '../data/types.js';
 import type { HistoryEntry } from '../data/verbalize.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 
+/** The latest time a Date holds (8.64e15 ms), in seconds. */
+const MAX_SECONDS = 8.64e12;
+
+const entryFields = {
+  item_id: z.union([z.string().min(1), z.number().transform(String)]).optional(),
+  text: z.string().min(1).max(10_000).optional(),
+  /** Unix seconds or an ISO 8601 date, within the range a JavaScript Date can hold. */
+  timestamp: z.union([z.number().nonnegative().max(MAX_SECONDS), z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected Unix seconds or an ISO date')]),
+};
+const exactlyOne = [(e: { item_id?: string; text?: string }) => (e.item_id === undefined) !== (e.text === undefined), { message: 'give exactly one of item_id and text' }] as const;
+
 /** A history entry as users give it: a known item id or free text, with a time. */
-export const historyEntrySchema = z
-  .object({
-    item_id: z.union([z.string().min(1), z.number().transform(String)]).optional(),
-    text: z.string().min(1).max(10_000).optional(),
-    /** Unix seconds or an ISO 8601 date. */
-    timestamp: z.union([z.number().finite().nonnegative(), z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected Unix seconds or an ISO date')]),
-  })
+export const historyEntrySchema = z.object(entryFields).strict().refine(...exactlyOne);
+
+/** The same entry with the time optional (the service takes the time of the request). */
+export const historyEntryOptionalTimeSchema = z
+  .object({ ...entryFields, timestamp: entryFields.timestamp.optional() })
   .strict()
-  .refine((e) => (e.item_id === undefined) !== (e.text === undefined), { message: 'give exactly one of item_id and text' });
+  .refine(...exactlyOne);
 
 export type HistoryEntryInput = z.infer<typeof historyEntrySchema>;
+export type HistoryEntryOptionalTime = z.infer<typeof historyEntryOptionalTimeSchema>;
 
 export function seconds(t: number | string): number {
   return typeof t === 'number' ? t : Date.parse(t) / 1000;
 }
 
 /**
- * Resolves entries against the workspace's items, oldest first. Unknown item ids are errors
- * naming where they came from (`where(i)`), never silently dropped.
+ * Resolves entries against the known items (a dataset's, or the service's index with its run-time
+ * additions), oldest first. Unknown item ids are errors naming where they came from (`where(i)`),
+ * never silently dropped.
  */
-export function resolveHistory(ds: Dataset, entries: readonly HistoryEntryInput[], where: (i: number) => string): HistoryEntry[] {
+export function resolveHistory(ds: { items: readonly Item[]; itemIndex: ReadonlyMap<string, number> }, entries: readonly HistoryEntryInput[], where: (i: number) => string): HistoryEntry[] {
   const resolved = entries.map((e, i): HistoryEntry => {
     const timestamp = seconds(e.timestamp);
     if (e.text !== undefined) return { text: e.text, timestamp };

@@ -5,6 +5,7 @@ import { verbalizeHistory, type HistoryEntry } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
 import { loadEncoder } from '../encoder/load.js';
+import type { EncodeOptions } from '../encoder/types.js';
 import { ProjectionHead } from '../engine/projection.js';
 import type { TrainConfig } from '../train/config.js';
 import { trainR2END, type BundleInfo } from '../train/r2end.js';
@@ -23,6 +24,7 @@ export class R2ENDRecommender implements Recommender {
   private bundle?: BundleInfo;
   private record?: TrainingRecord;
   private encoder?: EngineEncoder;
+  private pretrained?: EngineEncoder;
   private projection?: ProjectionHead;
   private scorer?: ItemScorer;
   private ds?: Dataset;
@@ -40,6 +42,12 @@ export class R2ENDRecommender implements Recommender {
 
   get dir(): string {
     return this.ws.path('models', this.name);
+  }
+
+  /** The loaded bundle (verbalisation settings, dimensions); after `fit`. */
+  get info(): BundleInfo {
+    if (!this.bundle) throw new Error('R2ENDRecommender.info before fit');
+    return this.bundle;
   }
 
   describe(): Record<string, string | number | boolean> {
@@ -66,10 +74,21 @@ export class R2ENDRecommender implements Recommender {
   }
 
   /** z_u for history texts: encode, project, normalise. */
-  async embed(texts: string[]): Promise<Float32Array> {
-    const e = await this.encoder!.encode(texts);
+  async embed(texts: string[], options?: EncodeOptions): Promise<Float32Array> {
+    const e = await this.encoder!.encode(texts, options);
     const z = this.projection ? await this.projection.project(e) : e;
     return normalizeRows(z, this.scorer!.dim);
+  }
+
+  /**
+   * Vectors of new item texts without retraining (cold-start items, serving): e_i from the
+   * frozen pretrained encoder the index was built with, z_i = normalised f(e_i).
+   */
+  async embedItems(texts: string[]): Promise<{ e: Float32Array; z: Float32Array }> {
+    this.pretrained ??= loadEncoder(this.record!.encoder, { maxTokens: this.bundle!.maxTokens, device: this.device });
+    const e = await this.pretrained.encode(texts);
+    const z = this.projection ? await this.projection.project(e) : Float32Array.from(e);
+    return { e, z: normalizeRows(z, this.scorer!.dim) };
   }
 
   async score(histories: readonly History[]): Promise<Float32Array> {

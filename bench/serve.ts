@@ -1,0 +1,150 @@
+import autocannon from 'autocannon';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evalCase, loadDataset } from '../src/data/dataset.js';
+import { Workspace } from '../src/data/workspace.js';
+import { PACKAGE_ROOT } from '../src/util/paths.js';
+import { datasetDir } from './datasets.js';
+
+/**
+ * Load benchmark of `r2end serve`: POST /v1/recommend with real users' histories (each request
+ * a different history, so no request repeats another's work) at concurrency 1, 16 and 64, from
+ * autocannon on 127.0.0.1. Uses the beauty model of `bench/r2end.ts` when one exists (copied:
+ * the bench adds an item), else trains a beauty_mini model once. Prints one JSON object.
+ */
+const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const SECONDS = Number(process.env.R2END_SERVE_BENCH_SECONDS ?? 10);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function cli(args: string[]): void {
+  log(`$ r2end ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
+}
+
+/** A workspace with a trained model, and where it came from. */
+function workspace(): { work: string; dataset: string; model: string } {
+  const beauty = process.env.R2END_BENCH_WORK ?? join(tmpdir(), 'r2end-bench-beauty');
+  const work = join(tmpdir(), 'r2end-bench-serve');
+  if (existsSync(join(beauty, 'models', 'r2end', 'bundle.json'))) {
+    rmSync(work, { recursive: true, force: true });
+    cpSync(beauty, work, { recursive: true });
+    return { work, dataset: 'beauty', model: `reused from ${beauty} (copied)` };
+  }
+  const mini = join(tmpdir(), 'r2end-bench-serve-beauty_mini');
+  if (existsSync(join(mini, 'models', 'r2end', 'bundle.json'))) return { work: mini, dataset: 'beauty_mini', model: `reused from ${mini}` };
+  if (!existsSync(join(mini, Workspace.DB_FILE))) cli(['prepare', '--data', datasetDir('beauty_mini'), '--work', mini]);
+  cli(['teach', '--work', mini, '--backend', 'template']);
+  cli(['train', '--work', mini]);
+  return { work: mini, dataset: 'beauty_mini', model: `trained now in ${mini}` };
+}
+
+/** Request bodies: every user's test-time history (its last 8 items, as verbalisation keeps at most 8). */
+function bodies(work: string): string[] {
+  const ws = Workspace.open(work);
+  try {
+    const ds = loadDataset(ws);
+    return ds.userIds.map((_, u) => {
+      const c = evalCase(ds, u, 'test');
+      const history = Array.from(c.history, (item, p) => ({ item_id: ds.items[item].id, timestamp: c.historyTimes[p] })).slice(-8);
+      return JSON.stringify({ history, k: 10 });
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+function start(work: string, args: string[]): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--work', work, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /r2end serve: (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1], stop: () => (child.kill('SIGTERM'), exited) });
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}`)));
+  });
+}
+
+async function batchStats(url: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { sum: get('r2end_batch_size_sum'), count: get('r2end_batch_size_count') };
+}
+
+async function load(url: string, requests: string[], connections: number, seconds: number) {
+  let next = 0;
+  const before = await batchStats(url);
+  const r = await autocannon({
+    url: `${url}/v1/recommend`,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: requests[next++ % requests.length] }) }],
+  });
+  const after = await batchStats(url);
+  return {
+    concurrency: connections,
+    seconds,
+    requests: r.requests.total,
+    requests_per_s: r.requests.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+    mean_batch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  const { work, dataset, model } = workspace();
+  const requests = bodies(work);
+  // Encoder-bound: the vector cache off, every request encodes its history.
+  const encoding = await start(work, ['--cache', '0']);
+  const encoded = [];
+  try {
+    await load(encoding.url, requests, 16, 2); // warm-up, not reported
+    for (const c of [1, 16, 64]) {
+      encoded.push(await load(encoding.url, requests, c, SECONDS));
+      log(`encoding every request, concurrency ${c}: ${JSON.stringify(encoded.at(-1))}`);
+    }
+  } finally {
+    await encoding.stop();
+  }
+  // Repeated histories (returning users): the same histories again, their vectors cached.
+  const server = await start(work, []);
+  try {
+    for (const body of requests) await fetch(`${server.url}/v1/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const cached = [];
+    for (const c of [1, 16, 64]) {
+      cached.push(await load(server.url, requests, c, SECONDS));
+      log(`cached histories, concurrency ${c}: ${JSON.stringify(cached.at(-1))}`);
+    }
+    // Cold start: an item added through the API must be recommendable in the very next request.
+    const title = 'Zyx bench-only holographic unicorn nail lacquer';
+    const add = await fetch(`${server.url}/v1/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ item_id: 'bench-new-item', title }] }) });
+    const next = await fetch(`${server.url}/v1/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: [{ text: title }], k: 10 }) });
+    const items = ((await next.json()) as { items: Array<{ item_id: string }> }).items;
+    const out = {
+      bench: 'serve',
+      dataset,
+      model,
+      endpoint: 'POST /v1/recommend, k=10, users\' test-time histories (last 8 items) in turn',
+      client: 'autocannon on 127.0.0.1, same machine',
+      cores: (await import('node:os')).cpus().length,
+      histories: requests.length,
+      runs_encoding_every_request: encoded,
+      runs_cached_histories: cached,
+      added_item: { status: add.status, rank_in_next_request: items.findIndex((i) => i.item_id === 'bench-new-item') + 1 },
+      seconds: (Date.now() - started) / 1000,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { historyEntryOptionalTimeSchema } from '../rank/history-input.js';
+
+/** Request limits: each one answers 400 naming the field (the body size: 413). */
+export const LIMITS = {
+  bodyBytes: 1 << 20,
+  historyEntries: 200,
+  k: 100,
+  itemsPerRequest: 100,
+  searchResults: 50,
+  explanations: 3,
+} as const;
+
+/** A whole number in a query string: decimal digits only (no "0x10", "1e3" or " 5"). */
+const queryInt = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
+    .default(fallback);
+const k = queryInt(1, LIMITS.k, 10);
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1')]);
+
+export const recommendRequestSchema = z
+  .object({
+    history: z.array(historyEntryOptionalTimeSchema).min(1).max(LIMITS.historyEntries),
+    k: z.number().int().min(1).max(LIMITS.k).default(10),
+    exclude_seen: z.boolean().default(false),
+    explain: z.boolean().default(false),
+  })
+  .strict();
+
+export const userRecommendQuerySchema = z.object({ k, exclude_seen: flag.default(false), explain: flag.default(false) }).strict();
+export const userParamsSchema = z.object({ id: z.string().min(1).max(200) });
+
+export const searchQuerySchema = z
+  .object({
+    q: z.string().max(200).default(''),
+    limit: queryInt(1, LIMITS.searchResults, 20),
+  })
+  .strict();
+
+export const popularQuerySchema = z.object({ k }).strict();
+
+const itemInputSchema = z
+  .object({
+    item_id: z.string().min(1).max(200),
+    title: z.string().trim().min(1).max(1000),
+    /** Category paths, most general first, e.g. [["Beauty", "Nails"]]. */
+    categories: z.array(z.array(z.string().max(200)).max(10)).max(10).default([]),
+    brand: z.string().max(200).nullable().default(null),
+    description: z.string().max(10_000).nullable().default(null),
+  })
+  .strict();
+
+export const addItemsRequestSchema = z.object({ items: z.array(itemInputSchema).min(1).max(LIMITS.itemsPerRequest) }).strict();
+export type ItemInput = z.infer<typeof itemInputSchema>;
+
+const explanationSchema = z.object({
+  user_id: z.string().describe('the training user whose reasoning text this is'),
+  similarity: z.number().describe('cosine between the item and the reasoning text in the frozen encoder space'),
+  text: z.string(),
+});
+
+const recommendedItemSchema = z.object({
+  item_id: z.string(),
+  title: z.string(),
+  score: z.number(),
+  explanations: z.array(explanationSchema).optional(),
+});
+
+export const recommendResponseSchema = z.object({ items: z.array(recommendedItemSchema), seconds: z.number() });
+export const itemSummarySchema = z.object({ item_id: z.string(), title: z.string(), added: z.boolean() });
+export const searchResponseSchema = z.object({ items: z.array(itemSummarySchema) });
+export const popularResponseSchema = z.object({ items: z.array(z.object({ item_id: z.string(), title: z.string(), score: z.number() })) });
+export const addItemsResponseSchema = z.object({ added: z.number().int(), updated: z.number().int(), index_size: z.number().int() });
+export const errorSchema = z.object({ error: z.string() });
+export const healthSchema = z.object({ status: z.literal('ok'), model: z.string(), items: z.number().int() });

@@ -1,0 +1,117 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Workspace } from '../data/workspace.js';
+import { renderReport } from '../eval/report.js';
+import { UserError } from '../util/errors.js';
+import { formatIssue } from '../util/zod.js';
+import type { Metrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import * as s from './schemas.js';
+import type { RecommendationService } from './service.js';
+import { webAssets } from './web-assets.js';
+
+export interface ServerOptions {
+  /** When set, POST /v1/items needs `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+/** Validates one part of a request; a failure is a 400 naming the field. */
+function parse<T extends z.ZodType>(schema: T, value: unknown, part: string): z.infer<T> {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new UserError(`${part}: ${formatIssue(r.error)}`);
+  return r.data;
+}
+
+/** Fastify's own 4xx errors, said the way the rest of the API says them. */
+const FRAMEWORK_ERRORS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: `body: larger than the limit of ${s.LIMITS.bodyBytes} bytes`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content-type: expected application/json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'body: empty, expected a JSON object',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'body: not valid JSON',
+};
+
+const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+
+/** The HTTP layer: routes, validation, limits, auth, metrics and errors; the model is `service`. */
+export function buildServer(ws: Workspace, service: RecommendationService, metrics: Metrics, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({ bodyLimit: s.LIMITS.bodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const openapi = openApiDocument(VERSION);
+
+  // JSON bodies must be valid UTF-8: replacing bad bytes silently would change what was asked.
+  const json = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return done(Object.assign(new Error('body: not valid UTF-8'), { statusCode: 400 }), undefined);
+    }
+    json(req, text, done);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof UserError) return reply.code(400).send({ error: err.message });
+    const status = err.statusCode ?? 500;
+    if (status < 500) return reply.code(status).send({ error: (err.code && FRAMEWORK_ERRORS[err.code]) || err.message });
+    process.stderr.write(`error: ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
+    return reply.code(500).send({ error: 'internal error' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.slice(0, 200)}` }));
+
+  const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!options.token) return;
+    const given = Buffer.from(req.headers.authorization ?? '');
+    const wanted = Buffer.from(`Bearer ${options.token}`);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: `${req.method} ${req.routeOptions.url} needs the header "Authorization: Bearer <token>"` });
+    }
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok' as const, model: service.model, items: service.items.count }));
+  app.get('/metrics', async (_req, reply) => {
+    const index = service.items;
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return metrics.render({ indexItems: index.count, addedItems: index.count - index.trained });
+  });
+  app.get('/openapi.json', async () => openapi);
+
+  app.post('/v1/recommend', async (req) => {
+    const start = performance.now();
+    const b = parse(s.recommendRequestSchema, req.body, 'body');
+    const items = await service.recommend(b.history, b.k, b.exclude_seen, b.explain);
+    return { items, seconds: (performance.now() - start) / 1000 };
+  });
+
+  app.get('/v1/users/:id/recommendations', async (req, reply) => {
+    const start = performance.now();
+    const { id } = parse(s.userParamsSchema, req.params, 'path');
+    const q = parse(s.userRecommendQuerySchema, req.query, 'query');
+    if (!service.ds.userIndex.has(id)) return reply.code(404).send({ error: `user "${id}" is not a user of this workspace` });
+    const items = await service.recommendUser(id, q.k, q.exclude_seen, q.explain);
+    return { items, seconds: (performance.now() - start) / 1000 };
+  });
+
+  app.get('/v1/items', async (req) => {
+    const q = parse(s.searchQuerySchema, req.query, 'query');
+    return { items: service.search(q.q, q.limit) };
+  });
+  app.post('/v1/items', { preHandler: requireToken }, async (req) => service.addItems(parse(s.addItemsRequestSchema, req.body, 'body').items));
+
+  app.get('/v1/popular', async (req) => ({ items: service.popular(parse(s.popularQuerySchema, req.query, 'query').k) }));
+  app.get('/v1/model', async () => ({ about: service.describe(), card: service.modelCard() }));
+  app.get('/report', async (_req, reply) => reply.type('text/html; charset=utf-8').send(renderReport(ws)));
+
+  for (const asset of webAssets()) {
+    app.get(asset.route, async (_req, reply) => reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body));
+  }
+  return app;
+}

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runCli, tempDir } from '../helpers/fixtures.js';
+import { getJson, postJson, startServer, trainedWorkspace, type Running } from './support.js';
+
+const TOKEN = 'test-token-123';
+let work: string;
+let server: Running;
+
+before(async () => {
+  work = await trainedWorkspace();
+  server = await startServer(work, [], { R2END_TOKEN: TOKEN });
+});
+after(async () => {
+  await server?.stop();
+});
+
+const HISTORY = [
+  { item_id: 'i2', timestamp: 1_600_000_000 },
+  { item_id: 'i3', timestamp: 1_600_086_400 },
+  { text: 'a soft hair brush', timestamp: 1_600_172_800 },
+];
+
+function cliRecommend(args: string[]): Array<{ item_id: string; title: string; score: number }> {
+  const r = runCli(['recommend', '--work', work, ...args, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).items;
+}
+
+function assertSameRanking(api: Array<{ item_id: string; score: number }>, cli: Array<{ item_id: string; score: number }>): void {
+  assert.deepEqual(api.map((i) => i.item_id), cli.map((i) => i.item_id));
+  api.forEach((it, i) => assert.ok(Math.abs(it.score - cli[i].score) < 1e-4, `${it.item_id}: ${it.score} vs ${cli[i].score}`));
+}
+
+test('health, OpenAPI and the 127.0.0.1 default', async () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const h = await getJson(`${server.url}/healthz`);
+  assert.deepEqual(h, { status: 200, body: { status: 'ok', model: 'r2end', items: 8 } });
+  const doc = (await getJson(`${server.url}/openapi.json`)).body;
+  assert.equal(doc.openapi, '3.1.0');
+  assert.ok(doc.paths['/v1/recommend'].post.requestBody.content['application/json'].schema.properties.history);
+  assert.ok(doc.paths['/v1/items'].post.security);
+});
+
+test('POST /v1/recommend ranks as `r2end recommend` does for the same history', async () => {
+  const file = join(tempDir(), 'history.jsonl');
+  writeFileSync(file, HISTORY.map((e) => JSON.stringify(e)).join('\n'));
+  const r = await postJson(`${server.url}/v1/recommend`, { history: HISTORY, k: 5 });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.items.length, 5);
+  assertSameRanking(r.body.items, cliRecommend(['--history', file, '-k', '5']));
+  const seen = await postJson(`${server.url}/v1/recommend`, { history: HISTORY, k: 8, exclude_seen: true });
+  assert.equal(seen.body.items.length, 6);
+  assert.ok(seen.body.items.every((i: { item_id: string }) => i.item_id !== 'i2' && i.item_id !== 'i3'));
+});
+
+test('GET /v1/users/:id/recommendations matches `r2end recommend --user`, with explanations', async () => {
+  const r = await getJson(`${server.url}/v1/users/u3/recommendations?k=4&explain=true`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assertSameRanking(r.body.items, cliRecommend(['--user', 'u3', '-k', '4']));
+  for (const it of r.body.items) {
+    assert.ok(it.explanations.length > 0);
+    assert.ok(it.explanations.every((x: { user_id: string; text: string; similarity: number }) => x.user_id.startsWith('u') && x.text.length > 0 && x.similarity <= 1.0001));
+  }
+  assert.equal((await getJson(`${server.url}/v1/users/nobody/recommendations`)).status, 404);
+});
+
+test('bad input: 400 naming the field; unknown items reported; limits on k, history and body', async () => {
+  const url = `${server.url}/v1/recommend`;
+  const cases: Array<[unknown, RegExp]> = [
+    [{ history: HISTORY, k: 101 }, /field "k"/],
+    [{ history: HISTORY, k: 'ten' }, /field "k"/],
+    [{ history: [] }, /field "history"/],
+    [{ history: Array.from({ length: 201 }, () => ({ text: 'x' })) }, /field "history"/],
+    [{ history: [{ item_id: 'i1' }, { item_id: 'no-such-item' }] }, /history\.1.*no-such-item/],
+    [{ history: [{ item_id: 'i1', text: 'both' }] }, /exactly one of item_id and text/],
+    [{ history: [{ text: 'x', timestamp: 'yesterday' }] }, /field "history\.0\.timestamp"/],
+    [{ history: HISTORY, extra: 1 }, /extra/],
+    [{ history: HISTORY, explain: 'yes' }, /field "explain"/],
+  ];
+  for (const [body, message] of cases) {
+    const r = await postJson(url, body);
+    assert.equal(r.status, 400, JSON.stringify(body).slice(0, 100));
+    assert.match(r.body.error, message);
+  }
+  const big = await postJson(url, { history: [{ text: 'x'.repeat(2 << 20) }] });
+  assert.equal(big.status, 413);
+  assert.match(big.body.error, /^body: larger than the limit/);
+  const broken = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"history": [' });
+  assert.equal(broken.status, 400);
+  assert.match(((await broken.json()) as { error: string }).error, /^body: not valid JSON/);
+  const q = await getJson(`${server.url}/v1/users/u3/recommendations?k=0`);
+  assert.equal(q.status, 400);
+  assert.match(q.body.error, /query: field "k"/);
+});
+
+test('search, popularity baseline, model card, report and page', async () => {
+  const s = await getJson(`${server.url}/v1/items?q=item 3`);
+  assert.deepEqual(s.body.items, [{ item_id: 'i3', title: 'Item 3', added: false }]);
+  const p = await getJson(`${server.url}/v1/popular?k=3`);
+  assert.equal(p.body.items.length, 3);
+  assert.ok(p.body.items[0].score >= p.body.items[2].score);
+  const m = await getJson(`${server.url}/v1/model`);
+  assert.equal(m.body.about.model, 'R2END');
+  assert.match(m.body.card, /template \(not an LLM\)/);
+  for (const path of ['/', '/web/app.js', '/vendor/preact.mjs', '/vendor/hooks.mjs', '/vendor/htm.mjs', '/report']) {
+    assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
+  }
+});
+
+test('an added item is recommendable in the next request, needs the token, and persists across restarts', async () => {
+  const item = { item_id: 'new-1', title: 'Item 3 deluxe edition', categories: [['Beauty', 'Hair']], brand: 'Acme' };
+  const denied = await postJson(`${server.url}/v1/items`, { items: [item] });
+  assert.equal(denied.status, 401);
+  assert.match(denied.body.error, /Bearer/);
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const bad = await postJson(`${server.url}/v1/items`, { items: [{ item_id: 'x' }] }, auth);
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error, /field "items\.0\.title"/);
+  const added = await postJson(`${server.url}/v1/items`, { items: [item] }, auth);
+  assert.deepEqual(added.body, { added: 1, updated: 0, index_size: 9 });
+  // Its own text as the history: the new item must rank first.
+  const r = await postJson(`${server.url}/v1/recommend`, { history: [{ text: 'Item 3 deluxe edition (Category: Beauty > Hair; Brand: Acme)' }], k: 9 });
+  assert.equal(r.body.items.length, 9);
+  assert.ok(r.body.items.some((i: { item_id: string }) => i.item_id === 'new-1'));
+  // Known at once as a history item too.
+  assert.equal((await postJson(`${server.url}/v1/recommend`, { history: [{ item_id: 'new-1' }] })).status, 200);
+  const updated = await postJson(`${server.url}/v1/items`, { items: [{ ...item, title: 'Item 3 deluxe, renamed' }] }, auth);
+  assert.deepEqual(updated.body, { added: 0, updated: 1, index_size: 9 });
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  assert.match(metrics, /r2end_index_items 9/);
+  assert.match(metrics, /r2end_added_items 1/);
+  assert.match(metrics, /r2end_http_requests_total\{method="POST",route="\/v1\/recommend",status="200"\} \d+/);
+  assert.match(metrics, /r2end_encoder_seconds_count \d+/);
+
+  const again = await startServer(work, ['--model', 'r2end']);
+  try {
+    const s = await getJson(`${again.url}/v1/items?q=renamed`);
+    assert.deepEqual(s.body.items, [{ item_id: 'new-1', title: 'Item 3 deluxe, renamed', added: true }]);
+    assert.equal((await postJson(`${again.url}/v1/items`, { items: [item] })).status, 200, 'no token configured: writes are open');
+  } finally {
+    await again.stop();
+  }
+});
+
+test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
+  // A long batching window keeps the requests in flight while the signal arrives.
+  const extra = await startServer(work, ['--batch-window', '1000']);
+  const inflight = Array.from({ length: 8 }, () => postJson(`${extra.url}/v1/recommend`, { history: HISTORY, k: 3 }));
+  await new Promise((r) => setTimeout(r, 400));
+  const code = await extra.stop();
+  const results = await Promise.all(inflight);
+  assert.ok(results.every((r) => r.status === 200));
+  assert.equal(code, 0);
+  assert.match(extra.output(), /SIGTERM, finishing in-flight requests/);
+});

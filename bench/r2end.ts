@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
@@ -17,6 +17,7 @@ import { datasetDir } from './datasets.js';
  * The workspace persists between runs (R2END_BENCH_WORK), so a killed bench resumes.
  */
 const dataset = process.env.R2END_BENCH_DATASET ?? 'beauty';
+mkdirSync(join(PACKAGE_ROOT, 'bench', 'results'), { recursive: true });
 const work = process.env.R2END_BENCH_WORK ?? join(tmpdir(), `r2end-bench-${dataset}`);
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -70,31 +71,44 @@ async function latency(ws: Workspace) {
   };
 }
 
+/** The result so far, written after every phase so a bench stopped part-way still reports. */
+function save(out: Record<string, unknown>): void {
+  writeFileSync(join(PACKAGE_ROOT, 'bench', 'results', `r2end-${dataset}.partial.json`), `${JSON.stringify(out, null, 2)}\n`);
+}
+
+function evaluateAll(recommenders: string[], results: Record<string, unknown>): void {
+  for (const rec of recommenders) {
+    const r = JSON.parse(cli(['evaluate', '--work', work, '--recommender', rec, '--json']).stdout);
+    results[rec] = { metrics: r.metrics, longtail: r.longtail, 'coverage@10': r['coverage@10'], users: r.users, items: r.items, evaluate_seconds: r.seconds, about: r.about };
+  }
+}
+
 async function main() {
   const out: Record<string, unknown> = { bench: 'r2end', dataset, split: 'test', ties: 'expected over a random order of tied items', teacher: 'template (not an LLM)', encoder: 'use-lite', workspace: work, started: new Date().toISOString() };
   const seconds: Record<string, number> = {};
+  const results: Record<string, unknown> = {};
+  out.seconds = seconds;
+  out.results = results;
   if (!existsSync(join(work, Workspace.DB_FILE))) seconds.prepare = cli(['prepare', '--data', datasetDir(dataset), '--work', work]).seconds;
   seconds.teach = cli(['teach', '--work', work, '--backend', 'template']).seconds;
   const extra = process.env.R2END_BENCH_CONFIG ? ['--config', process.env.R2END_BENCH_CONFIG] : [];
   seconds.train_r2end = cli(['train', '--work', work, ...extra]).seconds;
-  seconds.train_no_reasoning = cli(['train', '--work', work, '--ablation', 'no-reasoning', ...extra]).seconds;
-  const results: Record<string, unknown> = {};
-  for (const rec of ['pop', 'itemknn', 'r2end', 'r2end-no-reasoning']) {
-    const r = JSON.parse(cli(['evaluate', '--work', work, '--recommender', rec, '--json']).stdout);
-    results[rec] = { metrics: r.metrics, longtail: r.longtail, 'coverage@10': r['coverage@10'], users: r.users, items: r.items, evaluate_seconds: r.seconds, about: r.about };
-  }
-  const ws = Workspace.open(work);
-  const record = JSON.parse(readFileSync(ws.path('models', 'r2end', 'training.json'), 'utf8'));
-  out.results = results;
-  out.seconds = seconds;
+  const record = JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8'));
   out.r2end_stage_seconds = record.seconds;
   out.r2end_training_seconds = Object.values(record.seconds as Record<string, number>).reduce((a, b) => a + b, 0);
   out.config = record.config;
+  evaluateAll(['pop', 'itemknn', 'r2end'], results);
+  save(out);
+  const ws = Workspace.open(work);
   out.latency = await latency(ws);
   writeFileSync(ws.path('models', 'r2end', 'latency.json'), JSON.stringify(out.latency));
-  cli(['report', '--work', work]);
   ws.close();
+  save(out);
+  seconds.train_no_reasoning = cli(['train', '--work', work, '--ablation', 'no-reasoning', ...extra]).seconds;
+  evaluateAll(['r2end-no-reasoning'], results);
+  cli(['report', '--work', work]);
   out.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+  save(out);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 

@@ -58,7 +58,7 @@ async function latency(ws: Workspace) {
     return users / ((performance.now() - start) / 1000);
   };
   const v = JSON.parse(readFileSync(ws.path('models', 'r2end', 'bundle.json'), 'utf8')).verbalize;
-  const textTokens = historyText(ds, histories[0], v).length;
+  const exampleChars = historyText(ds, histories[0], v).length;
   return {
     requests: n,
     what: 'one user: history text -> student encoder -> projection -> cosine over all items -> best item',
@@ -67,7 +67,7 @@ async function latency(ws: Workspace) {
     mean_ms: single.reduce((a, b) => a + b, 0) / n,
     batch4_users_per_s: await throughput(4, 2000),
     batch256_users_per_s: await throughput(256, 4096),
-    example_history_chars: textTokens,
+    example_history_chars: exampleChars,
   };
 }
 

@@ -1,8 +1,10 @@
 /**
  * Engine benchmark: encode and training-step throughput at 128 tokens, batch 16, for USE-lite
- * and for MiniLM- and bge-base-shaped BERTs with random weights (real MiniLM tokenizer); the
- * achieved FLOP rate as a fraction of one large matmul measured in the same run; peak RSS;
- * and top-K of 22,363 queries x 12,101 items x 512 dims. Prints one JSON object on stdout.
+ * and for MiniLM- and bge-base-shaped BERTs with random weights (real MiniLM tokenizer), in
+ * float32 and, where the CPU has it natively, bfloat16 mixed precision (same run, so the ratio
+ * is fair) with the cosine between the two precisions' embeddings; the achieved FLOP rate as a
+ * fraction of one large float32 matmul measured in the same run; peak RSS; and top-K of 22,363
+ * queries x 12,101 items x 512 dims. Prints one JSON object on stdout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { loadEncoder } from '../src/encoder/load.js';
 import { writeRandomBert, type RandomBertShape } from '../src/encoder/random-bert.js';
 import type { EngineEncoder } from '../src/encoder/engine-encoder.js';
-import { engine } from '../src/engine/native.js';
+import { cpuHasBf16, engine, type Precision } from '../src/engine/native.js';
 import { Random } from '../src/engine/random.js';
 import { topK } from '../src/engine/topk.js';
 
@@ -55,7 +57,8 @@ async function timed(run: () => Promise<unknown>): Promise<{ wall: number; cpu: 
 async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlopsPerCpuSecond: number, encodeBatches: number, trainSteps: number) {
   const texts = longTexts(batch * encodeBatches);
   await encoder.encode(texts.slice(0, batch), { batchSize: batch });  // warm-up
-  const encodeTime = await timed(() => encoder.encode(texts, { batchSize: batch }));
+  let embeddings: Float32Array = new Float32Array();
+  const encodeTime = await timed(async () => (embeddings = await encoder.encode(texts, { batchSize: batch })));
   const encodeRate = texts.length / encodeTime.wall;
   const trainer = encoder.trainer({ learningRate: 1e-5 });
   const targets = new Random(4).normals(batch * encoder.dim, 0.05);
@@ -66,6 +69,7 @@ async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlopsPerCpu
   const trainRate = (trainSteps * batch) / trainTime.wall;
   const forward = flops.forwardFlops(tokens);
   return {
+    embeddings,
     encode_seq_per_s: round(encodeRate),
     train_seq_per_s: round(trainRate),
     // Sequences per CPU-second: comparable across runs when other processes share the cores.
@@ -79,6 +83,37 @@ async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlopsPerCpu
     train_flop_fraction: round((((trainSteps * batch) / trainTime.cpu) * 3 * forward) / peakFlopsPerCpuSecond, 3),
     peak_rss_mb: peakRssMb(),
   };
+}
+
+/** The encoder measured in float32 and, where the CPU has native bfloat16, in mixed precision. */
+async function measurePrecisions(load: (precision: Precision) => EngineEncoder, flops: FlopModel, peakFlopsPerCpuSecond: number, rounds: number) {
+  const precisions: Precision[] = cpuHasBf16() ? ['float32', 'bfloat16'] : ['float32'];
+  const out: Record<string, unknown> = {};
+  const embeddings: Float32Array[] = [];
+  const rates: Array<{ encode: number; train: number }> = [];
+  for (const precision of precisions) {
+    const encoder = load(precision);
+    const { embeddings: e, ...measured } = await measure(encoder, flops, peakFlopsPerCpuSecond, rounds, rounds);
+    out[precision] = measured;
+    embeddings.push(e);
+    rates.push({ encode: measured.encode_seq_per_s, train: measured.train_seq_per_s });
+  }
+  if (embeddings.length === 2) {
+    const dim = embeddings[0].length / (batch * rounds);
+    out.bfloat16_over_float32 = { encode: round(rates[1].encode / rates[0].encode), train: round(rates[1].train / rates[0].train) };
+    out.bfloat16_cosine_to_float32_min = round(minRowCosine(embeddings[0], embeddings[1], dim), 5);
+  }
+  return out;
+}
+
+function minRowCosine(a: Float32Array, b: Float32Array, dim: number): number {
+  let worst = 1;
+  for (let r = 0; r < a.length / dim; r++) {
+    let dot = 0, x = 0, y = 0;
+    for (let k = r * dim; k < (r + 1) * dim; k++) (dot += a[k] * b[k]), (x += a[k] * a[k]), (y += b[k] * b[k]);
+    worst = Math.min(worst, dot / Math.sqrt(x * y));
+  }
+  return worst;
 }
 
 function peakRssMb(): number {
@@ -120,12 +155,12 @@ try {
     // Other processes on the machine: a 1-minute load above the core count means shared cores.
     load_average_1m_at_start: round(loadBefore),
   };
-  result.use_lite = await measure(loadEncoder('use-lite', { maxTokens: tokens, onWarning: () => {} }), useLiteFlops, peakFlopsPerCpuSecond, 8, 8);
+  const load = (spec: string) => (precision: Precision) => loadEncoder(spec, { maxTokens: tokens, precision, onWarning: () => {} });
+  result.use_lite = await measurePrecisions(load('use-lite'), useLiteFlops, peakFlopsPerCpuSecond, 8);
   for (const [name, shape] of Object.entries(shapes)) {
     const dir = join(work, name);
     writeRandomBert(dir, tokenizerDir, shape);
-    const heavy = shape.hiddenSize > 384;
-    result[name] = await measure(loadEncoder(dir, { maxTokens: tokens, onWarning: () => {} }), bertFlops(shape), peakFlopsPerCpuSecond, heavy ? 2 : 6, heavy ? 2 : 6);
+    result[name] = await measurePrecisions(load(dir), bertFlops(shape), peakFlopsPerCpuSecond, shape.hiddenSize > 384 ? 2 : 6);
   }
   const random = new Random(9);
   const queries = random.normals(22363 * 512, 1);

@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include <ATen/autocast_mode.h>
+
 #include "bert.h"
 #include "projection.h"
 #include "use_lite.h"
@@ -14,6 +16,35 @@ void Model::placeOn(torch::Device device, torch::Dtype dtype) {
   device_ = device;
   dtype_ = dtype;
   to(device, dtype);
+}
+
+void Model::setLowPrecision(bool on) {
+  if (on && dtype_ != torch::kFloat32) throw std::invalid_argument("bfloat16 precision needs float32 parameters");
+  lowPrecision_ = on;
+}
+
+ComputeScope::ComputeScope(const Model& model) : active_(model.lowPrecision()), cuda_(model.device().is_cuda()) {
+  if (!active_) return;
+  if (cuda_) {
+    wasEnabled_ = at::autocast::is_enabled();
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+  } else {
+    wasEnabled_ = at::autocast::is_cpu_enabled();
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  at::autocast::increment_nesting();
+}
+
+ComputeScope::~ComputeScope() {
+  if (!active_) return;
+  // The cast weights are cached for the scope; drop them so a training step sees fresh ones.
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  if (cuda_)
+    at::autocast::set_enabled(wasEnabled_);
+  else
+    at::autocast::set_cpu_enabled(wasEnabled_);
 }
 
 torch::Tensor Model::floats(const Batch& batch, const std::string& name) const {

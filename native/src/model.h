@@ -29,6 +29,10 @@ class Model : public torch::nn::Module {
   torch::Device device() const { return device_; }
   torch::Dtype dtype() const { return dtype_; }
   void placeOn(torch::Device device, torch::Dtype dtype);
+  // Compute precision of forward passes: float32, or bfloat16 matrix products (autocast) with
+  // float32 parameters, sums and gradients. bfloat16 needs float32 parameters.
+  bool lowPrecision() const { return lowPrecision_; }
+  void setLowPrecision(bool on);
   // A batch tensor moved to the model's device, as floating point of the model's dtype.
   torch::Tensor floats(const Batch& batch, const std::string& name) const;
   // A batch tensor moved to the model's device, as int64 indices.
@@ -40,6 +44,20 @@ class Model : public torch::nn::Module {
  private:
   torch::Device device_ = torch::kCPU;
   torch::Dtype dtype_ = torch::kFloat32;
+  bool lowPrecision_ = false;
+};
+
+// While alive, forward computations on this thread run in the model's compute precision
+// (autocast state is per thread, so every async work item opens its own scope).
+class ComputeScope {
+ public:
+  explicit ComputeScope(const Model& model);
+  ~ComputeScope();
+  ComputeScope(const ComputeScope&) = delete;
+  ComputeScope& operator=(const ComputeScope&) = delete;
+
+ private:
+  bool active_ = false, cuda_ = false, wasEnabled_ = false;
 };
 
 // Every parameter and buffer by its dotted name.

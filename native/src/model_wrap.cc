@@ -22,6 +22,13 @@ torch::Dtype parseDtype(Napi::Env env, const Napi::Value& value) {
   throw Napi::Error::New(env, "unknown dtype '" + name + "' (expected float32 or float64)");
 }
 
+bool parseLowPrecision(Napi::Env env, const Napi::Value& value) {
+  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "float32";
+  if (name == "float32") return false;
+  if (name == "bfloat16") return true;
+  throw Napi::Error::New(env, "unknown precision '" + name + "' (expected float32 or bfloat16)");
+}
+
 std::vector<std::string> stringsFromJs(const Napi::Value& value, const std::string& what) {
   if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), what + ": expected an array of strings");
   auto array = value.As<Napi::Array>();
@@ -51,13 +58,14 @@ std::shared_ptr<Model> ModelWrap::from(const Napi::Value& value) {
   return Unwrap(value.As<Napi::Object>())->model_;
 }
 
-// new Model(kind, config, tensors, { device, dtype })
+// new Model(kind, config, tensors, { device, dtype, precision })
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Model: kind must be a string");
   auto options = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(env);
   auto device = parseDevice(env, options.Get("device"));
   auto dtype = parseDtype(env, options.Get("dtype"));
+  auto lowPrecision = parseLowPrecision(env, options.Get("precision"));
   auto config = numbersFromJs(info[1], "config");
   auto given = batchFromJs(info[2]);
   guarded(env, [&] {
@@ -65,6 +73,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     std::map<std::string, torch::Tensor> tensors(given.begin(), given.end());
     loadTensors(*model_, tensors);
     model_->placeOn(device, dtype);
+    model_->setLowPrecision(lowPrecision);
     model_->eval();
     return 0;
   });
@@ -84,7 +93,12 @@ Napi::Value ModelWrap::infer(const Napi::CallbackInfo& info) {
         std::lock_guard<std::mutex> lock(model->mutex);
         torch::InferenceMode inference;
         model->eval();
-        return WorkResult{{model->infer(*batch)}};
+        torch::Tensor out;
+        {
+          ComputeScope scope(*model);
+          out = model->infer(*batch);
+        }
+        return WorkResult{{out}};
       },
       [](Napi::Env env, WorkResult& result) -> Napi::Value { return tensorToJs(env, result.tensors[0]); });
 }
@@ -107,7 +121,11 @@ Napi::Value ModelWrap::lossAndGradients(const Napi::CallbackInfo& info) {
           wanted.push_back(it->second);
         }
         model->train();
-        auto loss = model->loss(*batch);
+        torch::Tensor loss;
+        {
+          ComputeScope scope(*model);
+          loss = model->loss(*batch);
+        }
         auto gradients = torch::autograd::grad({loss}, wanted, {}, false, false, true);
         for (size_t i = 0; i < gradients.size(); i++)
           if (!gradients[i].defined()) gradients[i] = torch::zeros_like(wanted[i]);

@@ -27,7 +27,11 @@ double Trainer::step(const Batch& batch) {
   std::lock_guard<std::mutex> lock(model_->mutex);
   model_->train();
   optimizer_->zero_grad();
-  auto loss = model_->loss(batch);
+  torch::Tensor loss;
+  {
+    ComputeScope scope(*model_);
+    loss = model_->loss(batch);
+  }
   loss.backward();
   if (options_.maxGradNorm > 0) torch::nn::utils::clip_grad_norm_(parameters_, options_.maxGradNorm);
   const double rate = learningRate();

@@ -67,7 +67,8 @@ torch::Tensor UseLite::embed(const torch::Tensor& ids, const torch::Tensor& mask
   auto keyBias = ((1 - mask) * -1e9).view({ids.size(0), 1, 1, time});
   for (auto& layer : *layers) h = layer->as<UseLayer>()->forward(h, mask, keyBias);
   auto pooled = maskedMean(h, mask, 1.0);
-  auto v = torch::tanh(head(pooled));
+  // The head's product may have run in bfloat16; the norm is taken in the parameters' precision.
+  auto v = torch::tanh(head(pooled).to(pooled.scalar_type()));
   return v / v.pow(2).sum(-1, true).clamp_min(1e-12).sqrt();
 }
 

@@ -1,7 +1,8 @@
 /** `r2end encode`: embeds texts with an encoder, for trying one out. */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadEncoder } from '../encoder/load.js';
+import { PRECISIONS, type Precision } from '../engine/native.js';
 import { check, UserError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 
@@ -13,6 +14,7 @@ interface EncodeFlags {
   batchSize: string;
   maxTokens?: string;
   device?: string;
+  precision?: Precision;
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -44,12 +46,14 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'texts per engine call', '32')
     .option('--max-tokens <n>', "override the encoder's maximum tokens per text")
     .option('--device <device>', 'cpu (default), cuda or cuda:N with a CUDA build of the engine')
+    .addOption(new Option('--precision <p>', 'compute precision (auto: bfloat16 where the CPU has it natively)').choices([...PRECISIONS]).default('auto'))
     .action(async (flags: EncodeFlags) => {
       const texts = [...flags.text, ...(flags.file ? readLines(flags.file) : [])];
       check(texts.length > 0, 'no texts: give --text (repeatable) or --file');
       const encoder = loadEncoder(flags.encoder, {
         maxTokens: flags.maxTokens === undefined ? undefined : positiveInteger(flags.maxTokens, '--max-tokens'),
         device: flags.device,
+        precision: flags.precision,
       });
       const progress = flags.file ? new Progress('encode', texts.length, { unit: 'texts' }) : undefined;
       const vectors = await encoder.encode(texts, {
@@ -62,7 +66,7 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify({ encoder: encoder.name, dim: encoder.dim, embeddings: rows }) + '\n');
         return;
       }
-      process.stdout.write(`${encoder.name}: ${encoder.dim} dimensions, ${encoder.pooling} pooling${encoder.normalized ? ', unit norm' : ''}\n`);
+      process.stdout.write(`${encoder.name}: ${encoder.dim} dimensions, ${encoder.pooling} pooling${encoder.normalized ? ', unit norm' : ''}, ${encoder.precision}\n`);
       rows.forEach((row, i) => {
         const head = row.slice(0, 6).map((v) => v.toFixed(4)).join(', ');
         const norm = Math.hypot(...row).toFixed(4);

@@ -2,6 +2,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
+import { PRECISIONS } from '../engine/native.js';
 import { ABLATIONS, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
 import { trainR2END } from '../train/r2end.js';
 import { UserError } from '../util/errors.js';
@@ -16,6 +17,7 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
     maxTokens: o.maxTokens === undefined ? undefined : parseIntFlag('--max-tokens', o.maxTokens, 2),
     seed: o.seed === undefined ? undefined : parseIntFlag('--seed', o.seed, 0),
     device: o.device,
+    precision: o.precision,
     ablation: o.ablation,
     teacher: { backend: o.teacher, model: o.teacherModel },
     distill: { epochs: num('--distill-epochs', o.distillEpochs), lr: num('--lr', o.lr), ratio: num('--ratio', o.ratio, Number.MIN_VALUE, 1) },
@@ -49,6 +51,7 @@ export function register(program: Command): void {
     .option('--teacher-model <name>', 'the teacher model name')
     .option('--seed <n>', 'random seed')
     .option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA libtorch build')
+    .addOption(new Option('--precision <p>', 'encoder compute precision (auto: bfloat16 where the CPU has it natively)').choices([...PRECISIONS]))
     .option('--fresh', 'discard what an earlier run of this model left and start over')
     .action(async (o) => {
       const layers = [{ source: 'defaults', values: {} }];

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { check, UserError } from '../util/errors.js';
-import { createModel, createTrainer, type Batch, type ModelOptions, type NativeModel, type NativeTrainer, type TensorData, type TrainerOptions } from '../engine/native.js';
+import { createModel, createTrainer, resolvePrecision, type Batch, type ModelOptions, type NativeModel, type NativeTrainer, type TensorData, type TrainerOptions } from '../engine/native.js';
 import { writeSafetensors, type NamedTensor } from './safetensors.js';
 import type { EncodeOptions, TextEncoder, Tokenizer } from './types.js';
 
@@ -51,6 +51,8 @@ export class EngineEncoder implements TextEncoder {
   readonly maxTokens: number;
   readonly pooling: 'mean' | 'cls';
   readonly normalized: boolean;
+  /** The compute precision in use ('auto' resolved: bfloat16 where the CPU has it natively). */
+  readonly precision: 'float32' | 'bfloat16';
   /** Low-level access to the engine model (tensors, gradients). */
   readonly model: NativeModel;
   /** The spec without its tensors: the engine holds the only copy of the weights. */
@@ -70,7 +72,8 @@ export class EngineEncoder implements TextEncoder {
     this.onWarning = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
     const tensors: Record<string, TensorData> = {};
     for (const [name, t] of weights) tensors[name] = t;
-    this.model = createModel(spec.kind, spec.config, tensors, { device: options.device, dtype: options.dtype }, spec.name);
+    this.precision = resolvePrecision(options.precision ?? 'auto', options.device, options.dtype);
+    this.model = createModel(spec.kind, spec.config, tensors, { device: options.device, dtype: options.dtype, precision: this.precision }, spec.name);
   }
 
   async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<Float32Array> {

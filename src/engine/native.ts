@@ -3,7 +3,7 @@
  * numeric goes through here; the rest of r2end never touches the addon directly.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 
@@ -20,6 +20,37 @@ export interface ModelOptions {
   device?: string;
   /** float64 exists for gradient checks; everything else runs in float32. */
   dtype?: 'float32' | 'float64';
+  /**
+   * Compute precision of forward passes (default float32). 'bfloat16' runs matrix products in
+   * bfloat16 while parameters, residual sums and gradients stay float32 (mixed precision);
+   * 'auto' picks it where the hardware runs bfloat16 natively (see resolvePrecision).
+   */
+  precision?: Precision;
+}
+
+export type Precision = 'auto' | 'float32' | 'bfloat16';
+export const PRECISIONS: readonly Precision[] = ['auto', 'float32', 'bfloat16'];
+
+let cpuBf16: boolean | undefined;
+/** Whether this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX); elsewhere it is emulated and slow. */
+export function cpuHasBf16(): boolean {
+  if (cpuBf16 === undefined) {
+    let flags = '';
+    try {
+      flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+    } catch {
+      // Not Linux: no way to tell, so stay exact.
+    }
+    cpuBf16 = /\b(avx512_bf16|amx_bf16)\b/.test(flags);
+  }
+  return cpuBf16;
+}
+
+/** 'auto' becomes bfloat16 on a CPU with native bfloat16 and float32 elsewhere; float64 models stay exact. */
+export function resolvePrecision(precision: Precision | undefined, device = 'cpu', dtype: ModelOptions['dtype'] = 'float32'): 'float32' | 'bfloat16' {
+  if (precision === 'bfloat16' && dtype === 'float64') throw new UserError('precision bfloat16 cannot be combined with float64 parameters');
+  if (precision === undefined || precision === 'auto') return dtype === 'float32' && device === 'cpu' && cpuHasBf16() ? 'bfloat16' : 'float32';
+  return precision;
 }
 
 export interface NativeModel {
@@ -89,7 +120,7 @@ export function createModel(
 ): NativeModel {
   const { Model } = engine();
   try {
-    return new Model(kind, config, tensors, options);
+    return new Model(kind, config, tensors, { ...options, precision: resolvePrecision(options.precision ?? 'float32', options.device, options.dtype) });
   } catch (error) {
     throw new UserError(`${source}: ${(error as Error).message}`);
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { verbalizeSchema } from '../data/verbalize.js';
+import { PRECISIONS } from '../engine/native.js';
 import { BACKENDS } from '../teacher/config.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
@@ -21,6 +22,12 @@ export const trainConfigSchema = z
     /** Token window of the encoder; USE-lite's graph keeps 128, its re-implementation can take more. */
     maxTokens: z.number().int().positive().optional(),
     device: z.string().default('cpu'),
+    /**
+     * Not in the paper: the encoders' compute precision. `auto` = bfloat16 matrix products with
+     * float32 weights, sums and gradients where the CPU multiplies bfloat16 natively (2-3x faster
+     * here, embeddings within cosine 0.9998 of float32), float32 elsewhere.
+     */
+    precision: z.enum(PRECISIONS).default('auto'),
     /**
      * The student's history text. Newest first (unlike the teacher prompt): USE-lite keeps only
      * the first 128 tokens (about three lines), and the most recent purchases matter most.

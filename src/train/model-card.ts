@@ -12,7 +12,7 @@ export function writeModelCard(r: TrainingRecord): string {
     '| | |',
     '|---|---|',
     `| teacher | ${r.teacher.label}${r.teacher.isLLM ? '' : ' — rationales written from data facts by a deterministic template'} (mode ${r.teacher.mode}) |`,
-    `| encoder | ${r.encoder} |`,
+    `| encoder | ${r.encoder} (${r.precision ?? 'float32'} compute) |`,
     `| ablation | ${r.ablation} |`,
     ...Object.entries(r.counts).map(([k, v]) => `| ${k} | ${v} |`),
     ...Object.entries(r.seconds).map(([k, v]) => `| seconds: ${k} | ${v.toFixed(1)} |`),

@@ -5,6 +5,7 @@ import { itemText } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
 import { loadEncoder } from '../encoder/load.js';
+import { resolvePrecision } from '../engine/native.js';
 import { ProjectionHead } from '../engine/projection.js';
 import { Random } from '../engine/random.js';
 import { topK } from '../engine/topk.js';
@@ -56,7 +57,8 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   const stages = new StageRunner(dir, run.log);
   const v = cfg.verbalize;
   const teacher = loadTeacherOutputs(ws, cfg.teacher, ds);
-  const loadOptions = { maxTokens: cfg.maxTokens, device: cfg.device };
+  const precision = resolvePrecision(cfg.precision, cfg.device);
+  const loadOptions = { maxTokens: cfg.maxTokens, device: cfg.device, precision };
   let pretrainedEncoder: EngineEncoder | undefined;
   const pretrained = () => (pretrainedEncoder ??= loadEncoder(cfg.encoder, loadOptions));
   const studentDir = join(dir, 'student');
@@ -80,7 +82,7 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   };
   const input = (u: number) => historyText(ds, prefix(ds, u, trainLength(ds, u) - 1), v);
   const targetsFile = join(dir, 'targets.safetensors');
-  const common = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, verbalize: v, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed };
+  const common = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, precision, verbalize: v, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed };
 
   await stages.run('targets', { ...common, distill: cfg.distill }, async () => {
     const users = [...distilled, ...heldOut];
@@ -213,6 +215,7 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
     dataset: ds.name,
     teacher: { backend: teacher.teacher.backend, model: teacher.teacher.model, mode: teacher.teacher.mode, label: teacher.teacher.label, isLLM: teacher.teacher.isLLM },
     encoder: cfg.encoder,
+    precision,
     ablation: cfg.ablation,
     config: cfg as unknown as Record<string, unknown>,
     counts: { distilledUsers: distilled.length, alignmentUsers: heldOut.length, reasoningTexts: teacher.reasoning.size, itemDescriptions: teacher.descriptions.size, projectionPairs: trainPairs.length, validationUsers: validPairs.length, items: ds.items.length },

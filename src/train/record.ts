@@ -8,6 +8,8 @@ export interface TrainingRecord {
   dataset: string;
   teacher: { backend: string; model?: string; mode: string; label: string; isLLM: boolean };
   encoder: string;
+  /** The encoders' compute precision during training ('auto' resolved). */
+  precision: 'float32' | 'bfloat16';
   ablation: string;
   config: Record<string, unknown>;
   counts: Record<string, number>;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as demo } from './demo.js';
 import { register as encode } from './encode.js';
 import { register as evaluate } from './evaluate.js';
+import { register as hybrid } from './hybrid.js';
 import { register as prepare } from './prepare.js';
 import { register as recommend } from './recommend.js';
 import { register as report } from './report.js';
@@ -10,4 +11,4 @@ import { register as teach } from './teach.js';
 import { register as train } from './train.js';
 
 /** Every CLI command registers itself from its own file (src/cli/<name>.ts). */
-export const commands: Array<(program: Command) => void> = [prepare, teach, train, encode, evaluate, recommend, report, serve, demo];
+export const commands: Array<(program: Command) => void> = [prepare, teach, train, hybrid, encode, evaluate, recommend, report, serve, demo];

@@ -21,6 +21,7 @@ import type { History, Recommender } from './recommender.js';
  * against every precomputed item vector. Loads a model trained by `r2end train`.
  */
 export class R2ENDRecommender implements Recommender {
+  readonly scoresUnseenItems = true;
   private bundle?: BundleInfo;
   private record?: TrainingRecord;
   private encoder?: EngineEncoder;

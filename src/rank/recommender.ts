@@ -17,6 +17,11 @@ export interface History {
  */
 export interface Recommender {
   readonly name: string;
+  /**
+   * True when items are scored from their content (text), so items without any training
+   * interaction get meaningful scores (cold start); ID-based models leave it unset.
+   */
+  readonly scoresUnseenItems?: boolean;
   /** Facts for reports: what produced the numbers (settings, data, teacher, encoder...). */
   describe(): Record<string, string | number | boolean>;
   /** Trains on the training part of each sequence (never validation or test items). */

@@ -1,0 +1,181 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evalCase, trainCounts, type Dataset } from '../data/dataset.js';
+import type { Workspace } from '../data/workspace.js';
+import { expectedHit, expectedNdcg } from '../eval/metrics.js';
+import { writeAtomic } from '../train/stages.js';
+import { check, UserError } from '../util/errors.js';
+import { Progress } from '../util/progress.js';
+import type { History, Recommender } from './recommender.js';
+
+/**
+ * A hybrid of trained recommenders (e.g. R2END's text side with SASRec's collaborative side):
+ * every part's scores are standardised per user (z-scores over all items) and summed with
+ * weights chosen on validation NDCG@10. Parts that know items only from interactions say
+ * nothing about items without training interactions: those get the part's mean (z = 0), so
+ * cold-start items are ranked by the text side alone.
+ */
+export const HYBRID_FILE = 'hybrid.json';
+
+export interface HybridSpec {
+  kind: 'hybrid';
+  parts: string[];
+  weights: number[];
+  /** Validation metrics of every weight vector tried (the evidence for the choice). */
+  validation: Array<{ weights: number[]; 'NDCG@10': number; 'HR@10': number }>;
+  validationUsers: number;
+  created: string;
+}
+
+/** Z-scores of each row in place; collaborative parts give items without training data z = 0. */
+function standardize(scores: Float32Array, items: number, cold: Uint8Array | undefined): void {
+  for (let r = 0; r < scores.length / items; r++) {
+    const row = scores.subarray(r * items, (r + 1) * items);
+    let n = 0, mean = 0, sq = 0;
+    for (let j = 0; j < items; j++) {
+      if (cold?.[j]) continue;
+      n++;
+      const d = row[j] - mean;
+      mean += d / n;
+      sq += d * (row[j] - mean);
+    }
+    const sd = n > 1 ? Math.sqrt(sq / n) : 0;
+    const scale = sd > 0 ? 1 / sd : 0;
+    for (let j = 0; j < items; j++) row[j] = cold?.[j] ? 0 : (row[j] - mean) * scale;
+  }
+}
+
+/** Items without training interactions (what ID-based parts cannot score). */
+function coldItems(ds: Dataset): Uint8Array {
+  return Uint8Array.from(trainCounts(ds), (c) => +(c === 0));
+}
+
+/** Standardised scores of every part for a batch of histories. */
+async function partScores(parts: readonly Recommender[], histories: readonly History[], items: number, cold: Uint8Array): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const part of parts) {
+    const s = await part.score(histories);
+    standardize(s, items, part.scoresUnseenItems ? undefined : cold);
+    out.push(s);
+  }
+  return out;
+}
+
+/** Every weight vector on the simplex with the given step (weights sum to 1). */
+export function weightGrid(parts: number, step: number): number[][] {
+  const units = Math.round(1 / step);
+  const out: number[][] = [];
+  const walk = (prefix: number[], left: number) => {
+    if (prefix.length === parts - 1) return void out.push([...prefix, left].map((u) => u / units));
+    for (let u = left; u >= 0; u--) walk([...prefix, u], left - u);
+  };
+  walk([], units);
+  return out;
+}
+
+export class HybridRecommender implements Recommender {
+  readonly scoresUnseenItems: boolean;
+  private cold?: Uint8Array;
+
+  constructor(
+    readonly name: string,
+    private readonly parts: readonly Recommender[],
+    private readonly weights: readonly number[],
+  ) {
+    check(parts.length >= 2 && parts.length === weights.length, `hybrid ${name}: needs two or more parts, one weight each`);
+    this.scoresUnseenItems = parts.some((p, i) => p.scoresUnseenItems && weights[i] > 0);
+  }
+
+  /** The saved hybrid `name` in the workspace, its parts made by `make`. */
+  static load(ws: Workspace, name: string, make: (part: string) => Recommender): HybridRecommender {
+    const spec = readSpec(ws.path('models', name, HYBRID_FILE));
+    return new HybridRecommender(name, spec.parts.map(make), spec.weights);
+  }
+
+  describe(): Record<string, string | number | boolean> {
+    const about: Record<string, string | number | boolean> = { model: 'hybrid: weighted sum of per-user standardised scores' };
+    this.parts.forEach((p, i) => (about[`${p.name} weight`] = this.weights[i]));
+    for (const p of this.parts) for (const [k, v] of Object.entries(p.describe())) about[`${p.name}.${k}`] = v;
+    return about;
+  }
+
+  async fit(ds: Dataset): Promise<void> {
+    for (const p of this.parts) await p.fit(ds);
+    this.cold = coldItems(ds);
+  }
+
+  async score(histories: readonly History[]): Promise<Float32Array> {
+    if (!this.cold) throw new Error('HybridRecommender.score before fit');
+    const items = this.cold.length;
+    const scores = await partScores(this.parts, histories, items, this.cold);
+    const out = new Float32Array(histories.length * items);
+    scores.forEach((s, p) => {
+      const w = this.weights[p];
+      for (let j = 0; j < out.length; j++) out[j] += w * s[j];
+    });
+    return out;
+  }
+}
+
+/**
+ * Chooses the weights on the validation split: every weight vector of the grid is scored on
+ * the same validation users (part scores computed once per batch) by NDCG@10 with expected ties.
+ * The parts must already be fitted.
+ */
+export async function chooseWeights(parts: readonly Recommender[], ds: Dataset, options: { step?: number; users?: readonly number[]; silent?: boolean } = {}): Promise<Omit<HybridSpec, 'kind' | 'created'>> {
+  const grid = weightGrid(parts.length, options.step ?? (parts.length === 2 ? 0.05 : 0.1));
+  const users = options.users ?? Array.from(ds.userIds.keys());
+  const items = ds.items.length;
+  const cold = coldItems(ds);
+  const ndcg = new Float64Array(grid.length);
+  const hit = new Float64Array(grid.length);
+  const progress = new Progress('hybrid: weights on validation', users.length, { unit: 'users', silent: options.silent });
+  const batchSize = 256;
+  for (let b = 0; b < users.length; b += batchSize) {
+    const cases = users.slice(b, b + batchSize).map((u) => evalCase(ds, u, 'valid'));
+    const scores = await partScores(parts, cases.map((c) => ({ items: c.history, times: c.historyTimes, time: c.targetTime })), items, cold);
+    const combined = new Float32Array(items);
+    cases.forEach((c, r) => {
+      const rows = scores.map((s) => s.subarray(r * items, (r + 1) * items));
+      grid.forEach((weights, g) => {
+        combined.fill(0);
+        rows.forEach((row, p) => {
+          const w = Math.fround(weights[p]);
+          if (w !== 0) for (let j = 0; j < items; j++) combined[j] += w * row[j];
+        });
+        const t = combined[c.target];
+        let greater = 0, equal = 0;
+        for (let j = 0; j < items; j++) (greater += +(combined[j] > t)), (equal += +(combined[j] === t));
+        ndcg[g] += expectedNdcg(greater, equal - 1, 10);
+        hit[g] += expectedHit(greater, equal - 1, 10);
+      });
+    });
+    progress.tick(cases.length);
+  }
+  progress.finish();
+  const validation = grid.map((weights, g) => ({ weights, 'NDCG@10': ndcg[g] / users.length, 'HR@10': hit[g] / users.length }));
+  // The best NDCG@10; among equals the first in grid order (the first part weighted most).
+  const best = validation.reduce((a, b) => (b['NDCG@10'] > a['NDCG@10'] ? b : a));
+  return { parts: parts.map((p) => p.name), weights: best.weights, validation, validationUsers: users.length };
+}
+
+export function saveHybrid(ws: Workspace, name: string, chosen: Omit<HybridSpec, 'kind' | 'created'>): string {
+  const dir = ws.path('models', name);
+  mkdirSync(dir, { recursive: true });
+  const spec: HybridSpec = { kind: 'hybrid', ...chosen, created: new Date().toISOString() };
+  const file = join(dir, HYBRID_FILE);
+  writeAtomic(file, `${JSON.stringify(spec, null, 2)}\n`);
+  return file;
+}
+
+function readSpec(file: string): HybridSpec {
+  if (!existsSync(file)) throw new UserError(`${file}: missing (train the hybrid first)`);
+  let spec: HybridSpec;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8')) as HybridSpec;
+  } catch (error) {
+    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (spec.kind !== 'hybrid' || !Array.isArray(spec.parts) || !Array.isArray(spec.weights)) throw new UserError(`${file}: not a hybrid model (expected kind, parts, weights)`);
+  return spec;
+}

@@ -147,6 +147,7 @@ export function loadBertDirectory(dir: string, options: EncoderLoadOptions = {})
       dim: config.hidden_size,
       maxTokens,
       tokenLimit: config.max_position_embeddings,
+      activationWidth: config.intermediate_size,
       pooling,
       normalized: normalize,
       embeddingPrefix: 'embeddings.',

@@ -1,6 +1,6 @@
 /** What the rest of r2end needs from a sentence encoder. */
 export interface EncodeOptions {
-  /** Texts per engine call (default 32). */
+  /** Most texts per engine call (default 64; long texts go in smaller calls). */
   batchSize?: number;
   /** Called after each batch with the number of texts done so far. */
   onProgress?: (done: number, total: number) => void;

@@ -109,6 +109,7 @@ export function createUseLite(tensors: Map<string, NamedTensor>, name: string, o
       tokenizer: new UseLiteTokenizer(loadUseLiteVocabulary()),
       dim: useLiteDim,
       maxTokens,
+      activationWidth: 1536,
       pooling: 'mean',
       normalized: true,
       embeddingPrefix: 'embeddings.',

@@ -1,4 +1,5 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
@@ -32,6 +33,18 @@ export function defaultModelName(cfg: TrainConfig): string {
   return parts.join('-');
 }
 
+/** Copies model `from`'s stage outputs into a new model folder `name` (never over an existing one). */
+function startFrom(models: string, from: string, name: string): void {
+  const source = join(models, from);
+  if (!existsSync(join(source, 'stages.json'))) throw new UserError(`--from ${from}: no model with finished stages in ${models}`);
+  if (from === name) throw new UserError(`--from ${from}: the model to train must have another --name`);
+  const target = join(models, name);
+  if (existsSync(target)) throw new UserError(`--from ${from}: model ${name} already exists in ${models} (add --fresh to replace it)`);
+  cpSync(source, target, { recursive: true });
+  // Measured for the source model only.
+  rmSync(join(target, 'latency.json'), { force: true });
+}
+
 export function register(program: Command): void {
   program
     .command('train')
@@ -53,6 +66,7 @@ export function register(program: Command): void {
     .option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA libtorch build')
     .addOption(new Option('--precision <p>', 'encoder compute precision (auto: bfloat16 where the CPU has it natively)').choices([...PRECISIONS]))
     .option('--fresh', 'discard what an earlier run of this model left and start over')
+    .option('--from <model>', "start from another model's finished stages: only stages whose settings differ run (for sweeps)")
     .action(async (o) => {
       const layers = [{ source: 'defaults', values: {} }];
       if (o.config) layers.push({ source: `--config ${o.config}`, values: readConfigFile(o.config) });
@@ -66,6 +80,7 @@ export function register(program: Command): void {
         const name = o.name ?? defaultModelName(cfg);
         if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
         if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
+        if (o.from !== undefined) startFrom(ws.path('models'), o.from, name);
         const ds = loadDataset(ws);
         const start = performance.now();
         const record = await trainR2END(ws, ds, cfg, { name, log: (l) => process.stderr.write(`${l}\n`) });

@@ -161,8 +161,8 @@ export class RecommendationService {
     this.metrics.cache(queries.length - missing.length, missing.length);
     if (missing.length) {
       const start = performance.now();
-      // Engine batches of 8 similar lengths: larger ones pad more than they gain on CPU (measured).
-      const z = await this.rec.embed(missing.map(([text]) => text), { batchSize: 8 });
+      // The encoder groups similar lengths and sizes its engine calls itself.
+      const z = await this.rec.embed(missing.map(([text]) => text));
       this.metrics.batch(missing.length, (performance.now() - start) / 1000);
       missing.forEach(([text, i], j) => {
         const row = z.slice(j * dim, (j + 1) * dim);

@@ -18,6 +18,9 @@
         "src/use_lite.cc",
         "src/bert.cc",
         "src/projection.cc",
+        "src/sequential.cc",
+        "src/sasrec.cc",
+        "src/gru4rec.cc",
         "src/topk.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

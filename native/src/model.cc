@@ -3,7 +3,9 @@
 #include <ATen/autocast_mode.h>
 
 #include "bert.h"
+#include "gru4rec.h"
 #include "projection.h"
+#include "sasrec.h"
 #include "use_lite.h"
 
 namespace r2end {
@@ -82,6 +84,8 @@ std::shared_ptr<Model> createModel(const std::string& kind, const Config& config
       {"use-lite", [](const Config& c) { return std::make_shared<UseLite>(c); }},
       {"bert", [](const Config& c) { return std::make_shared<Bert>(c); }},
       {"projection", [](const Config& c) { return std::make_shared<Projection>(c); }},
+      {"sasrec", [](const Config& c) { return std::make_shared<SasRec>(c); }},
+      {"gru4rec", [](const Config& c) { return std::make_shared<Gru4Rec>(c); }},
   };
   auto it = factories.find(kind);
   if (it == factories.end()) throw std::invalid_argument("unknown model kind '" + kind + "'");

@@ -22,11 +22,18 @@ class Trainer {
   // The learning rate the next step will use.
   double learningRate() const;
   int64_t steps() const { return steps_; }
+  // What AdamW carries between steps, by parameter name: exp_avg.NAME, exp_avg_sq.NAME and
+  // step.NAME (one element), for parameters stepped at least once. Checkpoints that hold it
+  // resume a run exactly where it stopped.
+  std::map<std::string, torch::Tensor> state();
+  // Restores what state() returned, and the step count that drives the learning-rate schedule.
+  void setState(int64_t steps, const std::map<std::string, torch::Tensor>& tensors);
 
  private:
   std::shared_ptr<Model> model_;
   TrainerOptions options_;
   std::vector<torch::Tensor> parameters_;
+  std::vector<std::string> names_;  // of parameters_
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   int64_t steps_ = 0;
 };

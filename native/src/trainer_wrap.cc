@@ -10,6 +10,8 @@ Napi::Function TrainerWrap::define(Napi::Env env) {
                          InstanceMethod("step", &TrainerWrap::step),
                          InstanceAccessor("learningRate", &TrainerWrap::learningRate, nullptr),
                          InstanceAccessor("steps", &TrainerWrap::steps, nullptr),
+                         InstanceMethod("state", &TrainerWrap::state),
+                         InstanceMethod("setState", &TrainerWrap::setState),
                      });
 }
 
@@ -42,5 +44,29 @@ Napi::Value TrainerWrap::step(const Napi::CallbackInfo& info) {
 
 Napi::Value TrainerWrap::learningRate(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), trainer_->learningRate()); }
 Napi::Value TrainerWrap::steps(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(trainer_->steps())); }
+
+// state() -> { steps, tensors: { name: { data, shape } } }: the optimiser state for checkpoints.
+Napi::Value TrainerWrap::state(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  auto tensors = Napi::Object::New(env);
+  for (auto& [name, tensor] : trainer_->state()) tensors.Set(name, tensorToJs(env, tensor));
+  out.Set("steps", Napi::Number::New(env, static_cast<double>(trainer_->steps())));
+  out.Set("tensors", tensors);
+  return out;
+}
+
+// setState({ steps, tensors }): restores what state() returned.
+Napi::Value TrainerWrap::setState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "setState: expected { steps, tensors }");
+  auto given = info[0].As<Napi::Object>();
+  const auto steps = given.Get("steps").ToNumber().Int64Value();
+  auto tensors = batchFromJs(given.Get("tensors"));
+  return guarded(env, [&]() -> Napi::Value {
+    trainer_->setState(steps, tensors);
+    return env.Undefined();
+  });
+}
 
 }  // namespace r2end

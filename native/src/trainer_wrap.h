@@ -15,6 +15,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value step(const Napi::CallbackInfo& info);
   Napi::Value learningRate(const Napi::CallbackInfo& info);
   Napi::Value steps(const Napi::CallbackInfo& info);
+  Napi::Value state(const Napi::CallbackInfo& info);
+  Napi::Value setState(const Napi::CallbackInfo& info);
   std::shared_ptr<Trainer> trainer_;
 };
 

@@ -4,7 +4,9 @@ import { Command, Option } from 'commander';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { PRECISIONS } from '../engine/native.js';
-import { ABLATIONS, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
+import { defaultSequentialName, LOSSES, resolveSequentialConfig, SEQUENTIAL_MODELS, type SequentialKind } from '../sequential/config.js';
+import { trainSequential } from '../sequential/train.js';
+import { ABLATIONS, readConfigFile, resolveConfig, type ConfigLayer, type TrainConfig } from '../train/config.js';
 import { trainR2END } from '../train/r2end.js';
 import { UserError } from '../util/errors.js';
 import { formatDuration } from '../util/progress.js';
@@ -24,6 +26,57 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
     distill: { epochs: num('--distill-epochs', o.distillEpochs), lr: num('--lr', o.lr), ratio: num('--ratio', o.ratio, Number.MIN_VALUE, 1) },
     projection: { epochs: num('--projection-epochs', o.projectionEpochs), examples: o.examples },
   };
+}
+
+/** Flags of the sequential models, as a partial config. */
+function sequentialFlagLayer(o: Record<string, string | undefined>): Record<string, unknown> {
+  const int = (flag: string, v: string | undefined, min = 1) => (v === undefined ? undefined : parseIntFlag(flag, v, min));
+  return {
+    loss: o.loss,
+    epochs: int('--epochs', o.epochs),
+    hidden: int('--hidden', o.hidden),
+    blocks: int('--blocks', o.blocks),
+    heads: int('--heads', o.heads),
+    dropout: o.dropout === undefined ? undefined : parseNumberFlag('--dropout', o.dropout, 0, 0.99),
+    maxLength: int('--max-length', o.maxLength),
+    batchSize: int('--batch-size', o.batchSize),
+    patience: int('--patience', o.patience),
+    evalEvery: int('--eval-every', o.evalEvery),
+    lr: o.lr === undefined ? undefined : parseNumberFlag('--lr', o.lr, Number.MIN_VALUE),
+    seed: int('--seed', o.seed, 0),
+    device: o.device,
+    precision: o.precision,
+  };
+}
+
+/** Flags that only one family of models reads, by the commander option name. */
+const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'examples', 'maxTokens', 'teacher', 'teacherModel'];
+const SEQUENTIAL_ONLY = ['loss', 'epochs', 'hidden', 'blocks', 'heads', 'dropout', 'maxLength', 'batchSize', 'patience', 'evalEvery'];
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** `train --model sasrec|gru4rec`: the next-item model, resumable epoch by epoch. */
+async function trainSequentialModel(model: SequentialKind, o: Record<string, string | undefined>): Promise<void> {
+  const layers: ConfigLayer[] = [];
+  if (o.config) {
+    const file = readConfigFile(o.config);
+    if (file.model !== undefined && file.model !== model) throw new UserError(`--config ${o.config}: field "model" is ${JSON.stringify(file.model)}, but --model is ${model}`);
+    layers.push({ source: `--config ${o.config}`, values: file });
+  }
+  layers.push({ source: 'flags', values: sequentialFlagLayer(o) });
+  const cfg = resolveSequentialConfig(model, layers);
+  const ws = Workspace.open(o.work!);
+  try {
+    const name = o.name ?? defaultSequentialName(cfg);
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
+    if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
+    const record = await trainSequential(ws, loadDataset(ws), cfg, { name, log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(
+      `model ${name} in ${ws.path('models', name)} (${model}, loss ${cfg.loss}; best validation NDCG@10 ${record.bestValidNdcg10.toFixed(4)} at epoch ${record.bestEpoch} of ${record.epochsRun}; ` +
+        `${record.secondsPerEpoch.toFixed(1)} s per epoch, ${formatDuration(record.seconds)} in all)\nnext: r2end evaluate --work ${o.work} --recommender ${name}\n`,
+    );
+  } finally {
+    ws.close();
+  }
 }
 
 export function defaultModelName(cfg: TrainConfig): string {
@@ -48,26 +101,40 @@ function startFrom(models: string, from: string, name: string): void {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train R2END: reasoning targets, distillation, item embeddings, projection (resumable stage by stage)')
-    .requiredOption('--work <dir>', 'workspace folder (prepared and taught)')
+    .description('train R2END (reasoning targets, distillation, item embeddings, projection; resumable stage by stage) or a sequential model (SASRec, GRU4Rec; resumable epoch by epoch)')
+    .requiredOption('--work <dir>', 'workspace folder (prepared; taught for R2END)')
+    .addOption(new Option('--model <model>', 'what to train').choices(['r2end', ...SEQUENTIAL_MODELS]).default('r2end'))
     .option('--encoder <spec>', 'use-lite (bundled) or a Hugging Face sentence-encoder directory')
     .option('--config <file>', 'JSON configuration (defaults < file < flags)')
-    .option('--name <name>', 'model folder under WORK/models (default: r2end, or r2end-<ablation>)')
+    .option('--name <name>', 'model folder under WORK/models (default: r2end, r2end-<ablation>, sasrec, sasrec-ce, gru4rec, gru4rec-bce)')
     .addOption(new Option('--ablation <what>', 'paper table 2 variants').choices([...ABLATIONS]))
     .option('--ratio <r>', 'share of training users whose reasoning is distilled (0, 1]')
-    .option('--lr <lr>', 'distillation learning rate')
+    .option('--lr <lr>', 'learning rate (R2END: of the distillation)')
     .option('--distill-epochs <n>', 'distillation epochs')
     .option('--projection-epochs <n>', 'projection epochs (early stopping on validation NDCG@10)')
     .addOption(new Option('--examples <which>', 'projection training pairs').choices(['last', 'all']))
     .option('--max-tokens <n>', 'encoder token window')
     .option('--teacher <backend>', 'whose texts to learn from (default: the last teach run)')
     .option('--teacher-model <name>', 'the teacher model name')
+    .addOption(new Option('--loss <loss>', 'sequential models: bce (one sampled negative per position) or ce (softmax over all items)').choices([...LOSSES]))
+    .option('--epochs <n>', 'sequential models: at most this many epochs (early stopping on validation NDCG@10)')
+    .option('--patience <n>', 'sequential models: epochs without a better validation NDCG@10 before stopping')
+    .option('--eval-every <n>', 'sequential models: validate every n epochs')
+    .option('--hidden <n>', 'sequential models: hidden size')
+    .option('--blocks <n>', 'SASRec: self-attention blocks')
+    .option('--heads <n>', 'SASRec: attention heads')
+    .option('--dropout <p>', 'sequential models: dropout rate')
+    .option('--max-length <n>', 'sequential models: most recent items read')
+    .option('--batch-size <n>', 'sequential models: sequences per step')
     .option('--seed <n>', 'random seed')
     .option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA libtorch build')
-    .addOption(new Option('--precision <p>', 'encoder compute precision (auto: bfloat16 where the CPU has it natively)').choices([...PRECISIONS]))
+    .addOption(new Option('--precision <p>', 'compute precision (auto: bfloat16 where the CPU has it natively; sequential models default to float32)').choices([...PRECISIONS]))
     .option('--fresh', 'discard what an earlier run of this model left and start over')
     .option('--from <model>', "start from another model's finished stages: only stages whose settings differ run (for sweeps)")
     .action(async (o) => {
+      const foreign = (o.model === 'r2end' ? SEQUENTIAL_ONLY : R2END_ONLY).find((key) => o[key] !== undefined);
+      if (foreign) throw new UserError(`${flagName(foreign)} does not apply to --model ${o.model}`);
+      if (o.model !== 'r2end') return trainSequentialModel(o.model, o);
       const layers = [{ source: 'defaults', values: {} }];
       if (o.config) layers.push({ source: `--config ${o.config}`, values: readConfigFile(o.config) });
       layers.push({ source: 'flags', values: flagLayer(o) });

@@ -16,6 +16,11 @@ const dtypeBytes: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I6
 
 /** Reads every tensor of a .safetensors file as float32 (from F32, F16, BF16 or F64). */
 export function readSafetensors(path: string): Map<string, NamedTensor> {
+  return readSafetensorsFile(path).tensors;
+}
+
+/** The tensors of a .safetensors file (as readSafetensors) and its string metadata. */
+export function readSafetensorsFile(path: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -36,6 +41,7 @@ export function readSafetensors(path: string): Map<string, NamedTensor> {
   }
   const dataStart = 8 + headerLength;
   const tensors = new Map<string, NamedTensor>();
+  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: string; shape?: number[]; data_offsets?: number[] };
@@ -51,7 +57,7 @@ export function readSafetensors(path: string): Map<string, NamedTensor> {
     if (end - begin !== count * dtypeBytes[dtype!]) fail(`tensor '${name}' holds ${end - begin} bytes, its shape and dtype need ${count * dtypeBytes[dtype!]}`);
     tensors.set(name, { shape: shape!, data: toFloat32(bytes, dataStart + begin, count, dtype!) });
   }
-  return tensors;
+  return { tensors, metadata };
 }
 
 function toFloat32(bytes: Buffer, offset: number, count: number, dtype: string): Float32Array {

@@ -77,10 +77,19 @@ export interface TrainerOptions {
   maxGradNorm?: number;
 }
 
+/** Everything AdamW carries between steps (exp_avg.NAME, exp_avg_sq.NAME, step.NAME), for checkpoints. */
+export interface TrainerState {
+  steps: number;
+  tensors: Record<string, TensorData>;
+}
+
 export interface NativeTrainer {
   step(batch: Batch): Promise<number>;
   readonly learningRate: number;
   readonly steps: number;
+  state(): TrainerState;
+  /** Restores a state() so training continues exactly where it stopped. */
+  setState(state: TrainerState): void;
 }
 
 interface Addon {

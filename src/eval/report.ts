@@ -12,12 +12,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const f4 = (v: number) => v.toFixed(4);
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
 
-/** Training records of every model bundle in the workspace (`models/<name>/training.json`). */
+/** Training records of every R2END bundle in the workspace (`models/<name>/training.json`). */
 export function trainingRecords(ws: Workspace): TrainingRecord[] {
   const dir = ws.path('models');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((name) => existsSync(join(dir, name, 'training.json')))
+    // Sequential models keep a record of another shape; their metrics still appear in the tables.
+    .filter((name) => existsSync(join(dir, name, 'bundle.json')) && existsSync(join(dir, name, 'training.json')))
     .map((name) => {
       const record = JSON.parse(readFileSync(join(dir, name, 'training.json'), 'utf8')) as TrainingRecord;
       // Latency is measured after training, by the benchmark, and kept beside the model.

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { ItemKnnRecommender } from '../baselines/itemknn.js';
 import { PopRecommender } from '../baselines/pop.js';
 import type { Workspace } from '../data/workspace.js';
+import { SEQUENTIAL_MODELS } from '../sequential/config.js';
+import { INFO_FILE } from '../sequential/net.js';
+import { SequentialRecommender } from '../sequential/recommender.js';
 import { UserError } from '../util/errors.js';
 import { HYBRID_FILE, HybridRecommender } from './hybrid.js';
 import { R2ENDRecommender } from './r2end.js';
@@ -14,24 +17,36 @@ export const BASELINES: Record<string, () => Recommender> = {
   itemknn: () => new ItemKnnRecommender(),
 };
 
-/** Models trained in the workspace (folders under WORK/models with a bundle or a hybrid). */
+/** What a finished model folder holds, by the file that marks it: an R2END bundle, a sequential model or a hybrid. */
+const KINDS = [
+  { marker: 'bundle.json', make: (ws: Workspace, name: string, device: string): Recommender => new R2ENDRecommender(ws, name, device) },
+  { marker: INFO_FILE, make: (ws: Workspace, name: string, device: string): Recommender => new SequentialRecommender(ws, name, device) },
+  {
+    marker: HYBRID_FILE,
+    make: (ws: Workspace, name: string, device: string): Recommender =>
+      HybridRecommender.load(ws, name, (part) => {
+        if (part === name) throw new UserError(`hybrid ${name} lists itself as a part`);
+        return makeRecommender(part, ws, device);
+      }),
+  },
+];
+
+/** Models trained in the workspace (folders under WORK/models that a finished training marked). */
 export function trainedModels(ws: Workspace): string[] {
   const dir = ws.path('models');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => ['bundle.json', HYBRID_FILE].some((f) => existsSync(join(dir, name, f)))).sort();
+  return readdirSync(dir).filter((name) => KINDS.some((k) => existsSync(join(dir, name, k.marker)))).sort();
 }
 
 /** A recommender by the name `evaluate --recommender` takes: a baseline or a trained model. */
 export function makeRecommender(name: string, ws: Workspace, device = 'cpu'): Recommender {
   const baseline = BASELINES[name];
   if (baseline) return baseline();
-  if (existsSync(ws.path('models', name, HYBRID_FILE))) {
-    return HybridRecommender.load(ws, name, (part) => {
-      if (part === name) throw new UserError(`hybrid ${name} lists itself as a part`);
-      return makeRecommender(part, ws, device);
-    });
-  }
-  if (trainedModels(ws).includes(name)) return new R2ENDRecommender(ws, name, device);
+  // Only names listed in the models folder, so a name is never a path elsewhere.
+  const kind = trainedModels(ws).includes(name) && KINDS.find((k) => existsSync(join(ws.path('models', name), k.marker)));
+  if (kind) return kind.make(ws, name, device);
   const known = [...Object.keys(BASELINES), ...trainedModels(ws)];
-  throw new UserError(`--recommender ${name}: unknown; expected one of ${known.join(', ')}${name.startsWith('r2end') ? ` (train it first: r2end train --work ${ws.dir}${name === 'r2end' ? '' : ` --name ${name}`})` : ''}`);
+  const sequential = SEQUENTIAL_MODELS.find((m) => name.startsWith(m));
+  const hint = name.startsWith('r2end') ? ` (train it first: r2end train --work ${ws.dir}${name === 'r2end' ? '' : ` --name ${name}`})` : sequential ? ` (train it first: r2end train --work ${ws.dir} --model ${sequential}${name === sequential ? '' : ` --name ${name}`})` : '';
+  throw new UserError(`--recommender ${name}: unknown; expected one of ${known.join(', ')}${hint}`);
 }

@@ -104,17 +104,24 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+export type ConfigLayer = { source: string; values: Record<string, unknown> };
+
 /** Resolves the layered configuration; `source` names where a bad value came from. */
-export function resolveConfig(layers: Array<{ source: string; values: Record<string, unknown> }>): TrainConfig {
+export function resolveConfig(layers: ConfigLayer[]): TrainConfig {
+  return resolveLayers(trainConfigSchema, layers);
+}
+
+/** Merges layers (later wins) and validates after each, so an error names the layer it came from. */
+export function resolveLayers<S extends z.ZodType>(schema: S, layers: ConfigLayer[]): z.infer<S> {
   let merged: Record<string, unknown> = {};
   for (const layer of layers) {
-    const parsed = trainConfigSchema.safeParse(merge(merged, layer.values));
+    const parsed = schema.safeParse(merge(merged, layer.values));
     if (!parsed.success) {
       throw new UserError(`${layer.source}: ${formatIssue(parsed.error)}`);
     }
     merged = merge(merged, layer.values);
   }
-  return trainConfigSchema.parse(merged);
+  return schema.parse(merged);
 }
 
 export function readConfigFile(file: string): Record<string, unknown> {

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { PRECISIONS } from '../engine/native.js';
+import { resolveLayers, type ConfigLayer } from '../train/config.js';
+
+export const SEQUENTIAL_MODELS = ['sasrec', 'gru4rec'] as const;
+export type SequentialKind = (typeof SEQUENTIAL_MODELS)[number];
+export const LOSSES = ['bce', 'ce'] as const;
+
+const positiveInt = z.number().int().positive();
+
+/**
+ * Settings of a next-item model and its training. Every field is given by the model's defaults
+ * (below), then `--config FILE`, then flags; the schema only validates.
+ */
+export const sequentialConfigSchema = z
+  .object({
+    model: z.enum(SEQUENTIAL_MODELS),
+    /** bce: one sampled negative per position (the SASRec paper); ce: softmax over all items. */
+    loss: z.enum(LOSSES),
+    hidden: positiveInt,
+    /** SASRec only: attention blocks and heads. */
+    blocks: positiveInt.optional(),
+    heads: positiveInt.optional(),
+    dropout: z.number().min(0).lt(1),
+    /** The most recent items of a history the model reads. */
+    maxLength: positiveInt,
+    lr: z.number().positive(),
+    /** Adam's second-moment decay (the official SASRec code: 0.98). */
+    beta2: z.number().gt(0).lt(1),
+    batchSize: positiveInt,
+    /** At most this many epochs; training stops earlier after `patience` epochs without a better validation NDCG@10. */
+    epochs: positiveInt,
+    patience: positiveInt,
+    /** Validation NDCG@10 is measured every this many epochs (and after the last). */
+    evalEvery: positiveInt,
+    seed: z.number().int().nonnegative(),
+    device: z.string().min(1),
+    /** Compute precision of the forward passes; scores stay float32. */
+    precision: z.enum(PRECISIONS),
+  })
+  .strict()
+  .refine((c) => c.model !== 'sasrec' || (c.blocks !== undefined && c.heads !== undefined && c.hidden % c.heads === 0), {
+    message: 'SASRec needs blocks and heads, with hidden a multiple of heads',
+    path: ['heads'],
+  })
+  .refine((c) => c.model === 'sasrec' || (c.blocks === undefined && c.heads === undefined), { message: 'blocks and heads are SASRec settings', path: ['blocks'] })
+  // Otherwise training could stop before its first validation.
+  .refine((c) => c.evalEvery <= c.patience, { message: 'must not exceed patience', path: ['evalEvery'] });
+
+export type SequentialConfig = z.infer<typeof sequentialConfigSchema>;
+
+const COMMON = { lr: 1e-3, beta2: 0.98, batchSize: 128, maxLength: 50, epochs: 200, patience: 10, evalEvery: 1, seed: 42, device: 'cpu', precision: 'float32' } as const;
+
+/** Each model's defaults: SASRec's are the paper's for sparse Amazon data. */
+export const DEFAULTS: Record<SequentialKind, Omit<SequentialConfig, 'model'>> = {
+  sasrec: { ...COMMON, loss: 'bce', hidden: 50, blocks: 2, heads: 1, dropout: 0.5 },
+  gru4rec: { ...COMMON, loss: 'ce', hidden: 64, dropout: 0.3 },
+};
+
+/** The model's defaults < the given layers (a config file, flags), validated layer by layer. */
+export function resolveSequentialConfig(model: SequentialKind, layers: ConfigLayer[]): SequentialConfig {
+  return resolveLayers(sequentialConfigSchema, [{ source: 'defaults', values: { model, ...DEFAULTS[model] } }, ...layers]);
+}
+
+/** The model folder's default name: the model, plus the loss when it is not the model's default. */
+export function defaultSequentialName(cfg: SequentialConfig): string {
+  return cfg.loss === DEFAULTS[cfg.model].loss ? cfg.model : `${cfg.model}-${cfg.loss}`;
+}

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset } from '../data/dataset.js';
+import type { Workspace } from '../data/workspace.js';
+import type { History, Recommender } from '../rank/recommender.js';
+import { UserError } from '../util/errors.js';
+import type { SequentialConfig } from './config.js';
+import { INFO_FILE, SequentialNet } from './net.js';
+import { readRecord, trainSequential, type SequentialRecord } from './train.js';
+
+/** SASRec or GRU4Rec as trained by `r2end train --model sasrec|gru4rec` (the best validation epoch). */
+export class SequentialRecommender implements Recommender {
+  private net?: SequentialNet;
+  private record?: SequentialRecord;
+
+  /**
+   * `train`: settings to train the model with in `fit` when the workspace has none of that
+   * name yet (tests); without it `fit` only loads what `r2end train` made.
+   */
+  constructor(
+    private readonly ws: Workspace,
+    readonly name: string,
+    private readonly device?: string,
+    private readonly train?: SequentialConfig,
+  ) {}
+
+  get dir(): string {
+    return this.ws.path('models', this.name);
+  }
+
+  describe(): Record<string, string | number | boolean> {
+    const r = this.record;
+    if (!r) return { model: `${this.name} (not loaded)` };
+    const c = r.config;
+    return { model: r.kind === 'sasrec' ? 'SASRec' : 'GRU4Rec', loss: c.loss, hidden: c.hidden, ...(c.blocks ? { blocks: c.blocks, heads: c.heads! } : {}), dropout: c.dropout, maxLength: c.maxLength, dataset: r.dataset, bestEpoch: r.bestEpoch };
+  }
+
+  async fit(ds: Dataset): Promise<void> {
+    if (this.train && !existsSync(join(this.dir, INFO_FILE))) await trainSequential(this.ws, ds, this.train, { name: this.name, log: () => {}, silent: true });
+    if (!existsSync(join(this.dir, INFO_FILE))) {
+      throw new UserError(`no trained model "${this.name}" in ${this.ws.dir} (expected ${join(this.dir, INFO_FILE)}); run \`r2end train --work ${this.ws.dir} --model sasrec|gru4rec --name ${this.name}\``);
+    }
+    this.net = SequentialNet.load(this.dir, this.device);
+    this.record = readRecord(this.dir);
+    if (this.net.info.items !== ds.items.length) throw new UserError(`model "${this.name}" was trained on ${this.net.info.items} items, the workspace has ${ds.items.length}; retrain it`);
+  }
+
+  async score(histories: readonly History[]): Promise<Float32Array> {
+    if (!this.net) throw new Error(`${this.name}.score before fit`);
+    return this.net.score(histories.map((h) => h.items));
+  }
+}

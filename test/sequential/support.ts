@@ -1,0 +1,19 @@
+// Shared fixtures of the sequential-model tests: a prepared workspace on a "next item" dataset
+// and small, fast settings.
+import { prepare } from '../../src/data/prepare.js';
+import { Workspace } from '../../src/data/workspace.js';
+import { resolveSequentialConfig, type SequentialConfig, type SequentialKind } from '../../src/sequential/config.js';
+import { sequentialDataset, tempDir } from '../helpers/fixtures.js';
+
+/** A prepared workspace where every user walks i0 -> i1 -> ... (mod pool), each from its own start. */
+export async function sequenceWorkspace(users = 12, pool = 8, perUser = 6): Promise<Workspace> {
+  const ws = Workspace.open(tempDir(), { create: true });
+  await prepare(ws, { data: sequentialDataset(users, pool, perUser), format: 'plain', kcore: 1, missingMeta: 'error' });
+  return ws;
+}
+
+/** Settings small enough for tests; `values` override them. */
+export function tinyConfig(model: SequentialKind, values: Record<string, unknown> = {}): SequentialConfig {
+  const shape = model === 'sasrec' ? { hidden: 16, blocks: 1, heads: 2 } : { hidden: 16 };
+  return resolveSequentialConfig(model, [{ source: 'test', values: { ...shape, dropout: 0.1, lr: 0.01, batchSize: 8, epochs: 5, patience: 5, maxLength: 8, ...values } }]);
+}

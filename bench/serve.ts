@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
@@ -100,6 +100,8 @@ async function load(url: string, requests: string[], connections: number, second
 
 async function main() {
   const started = Date.now();
+  // Other processes on the machine: a 1-minute load above the core count means shared cores.
+  const loadAtStart = loadavg()[0];
   const { work, dataset, model } = workspace();
   const requests = bodies(work);
   // Encoder-bound: the vector cache off, every request encodes its history.
@@ -136,7 +138,9 @@ async function main() {
       model,
       endpoint: 'POST /v1/recommend, k=10, users\' test-time histories (last 8 items) in turn',
       client: 'autocannon on 127.0.0.1, same machine',
-      cores: (await import('node:os')).cpus().length,
+      cores: cpus().length,
+      load_average_1m_at_start: loadAtStart,
+      load_average_1m_at_end: loadavg()[0],
       histories: requests.length,
       returning_histories: returning.length,
       runs_encoding_every_request: encoded,

@@ -50,7 +50,7 @@ function sequentialFlagLayer(o: Record<string, string | undefined>): Record<stri
 }
 
 /** Flags that only one family of models reads, by the commander option name. */
-const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'examples', 'maxTokens', 'teacher', 'teacherModel'];
+const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'examples', 'maxTokens', 'teacher', 'teacherModel', 'from'];
 const SEQUENTIAL_ONLY = ['loss', 'epochs', 'hidden', 'blocks', 'heads', 'dropout', 'maxLength', 'batchSize', 'patience', 'evalEvery'];
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 

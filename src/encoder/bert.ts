@@ -4,10 +4,11 @@
  * (Normalize module -> L2 normalisation), 1_Pooling/config.json (mean or CLS), and
  * sentence_bert_config.json (max_seq_length). Weights keep their Hugging Face names.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { check, UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { EngineEncoder, type EncoderLoadOptions } from './engine-encoder.js';
 import { readSafetensors, type NamedTensor } from './safetensors.js';
 import type { Tokenizer } from './types.js';
@@ -25,18 +26,9 @@ export interface BertConfig {
   model_type?: string;
 }
 
-function readJson(path: string, what: string): Record<string, unknown> {
-  if (!existsSync(path)) throw new UserError(`${path}: missing (${what})`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-}
-
 function readConfig(dir: string): BertConfig {
   const path = join(dir, 'config.json');
-  const config = readJson(path, 'the model configuration');
+  const config = readJsonFile(path, 'the model configuration');
   const modelType = config.model_type;
   check(modelType === undefined || modelType === 'bert', `${path}: model_type is '${String(modelType)}', expected 'bert' (a BERT-family encoder)`);
   for (const field of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings'] as const) {
@@ -58,7 +50,7 @@ function readModules(dir: string): SentenceTransformerModules {
   let poolingDir = '1_Pooling';
   let normalize = false;
   if (existsSync(modulesPath)) {
-    const modules = readJson(modulesPath, 'sentence-transformers modules') as unknown;
+    const modules = readJsonFile(modulesPath, 'sentence-transformers modules') as unknown;
     check(Array.isArray(modules), `${modulesPath}: expected a JSON array of modules`);
     for (const m of modules as Array<{ type?: string; path?: string }>) {
       if (m.type?.endsWith('Normalize')) normalize = true;
@@ -67,7 +59,7 @@ function readModules(dir: string): SentenceTransformerModules {
   }
   const poolingPath = join(dir, poolingDir, 'config.json');
   if (!existsSync(poolingPath)) return { pooling: 'mean', normalize };
-  const pooling = readJson(poolingPath, 'pooling configuration');
+  const pooling = readJsonFile(poolingPath, 'pooling configuration');
   if (pooling.pooling_mode_cls_token === true) return { pooling: 'cls', normalize };
   check(pooling.pooling_mode_mean_tokens === true, `${poolingPath}: only pooling_mode_mean_tokens or pooling_mode_cls_token is supported`);
   return { pooling: 'mean', normalize };
@@ -100,9 +92,9 @@ class BertTokenizer implements Tokenizer {
 
 function loadTokenizer(dir: string): { tokenizer: BertTokenizer; truncation?: number } {
   const path = join(dir, 'tokenizer.json');
-  const json = readJson(path, 'the tokenizer');
+  const json = readJsonFile(path, 'the tokenizer');
   const configPath = join(dir, 'tokenizer_config.json');
-  const config = existsSync(configPath) ? readJson(configPath, 'tokenizer configuration') : {};
+  const config = existsSync(configPath) ? readJsonFile(configPath, 'tokenizer configuration') : {};
   try {
     const tokenizer = new BertTokenizer(new HfTokenizer(json, config));
     const truncation = (json.truncation as { max_length?: number } | null)?.max_length;
@@ -123,7 +115,7 @@ export function loadBertDirectory(dir: string, options: EncoderLoadOptions = {})
   const weightsPath = join(dir, 'model.safetensors');
   check(existsSync(weightsPath), `${weightsPath}: missing (the weights; only safetensors is read)`);
   const sbertPath = join(dir, 'sentence_bert_config.json');
-  const sbertMax = existsSync(sbertPath) ? readJson(sbertPath, 'sentence-transformers configuration').max_seq_length : undefined;
+  const sbertMax = existsSync(sbertPath) ? readJsonFile(sbertPath, 'sentence-transformers configuration').max_seq_length : undefined;
   const maxTokens = Math.min(config.max_position_embeddings, typeof sbertMax === 'number' ? sbertMax : truncation ?? config.max_position_embeddings);
   return new EngineEncoder(
     {

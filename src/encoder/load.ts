@@ -1,7 +1,8 @@
 /** Opens an encoder from a command-line style name: 'use-lite' or a model directory. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { loadBertDirectory } from './bert.js';
 import type { EncoderLoadOptions, EngineEncoder } from './engine-encoder.js';
 import { readSafetensors } from './safetensors.js';
@@ -15,12 +16,7 @@ export function loadEncoder(spec: string, options: EncoderLoadOptions = {}): Eng
   if (spec === 'use-lite') return loadUseLite(options);
   const marker = join(spec, useLiteMarkerFile);
   if (existsSync(marker)) {
-    let saved: { kind?: string; maxTokens?: number };
-    try {
-      saved = JSON.parse(readFileSync(marker, 'utf8')) as typeof saved;
-    } catch (error) {
-      throw new UserError(`${marker}: not valid JSON (${(error as Error).message})`);
-    }
+    const saved = readJsonFile<{ kind?: string; maxTokens?: number }>(marker, 'a saved USE-lite marker');
     if (saved.kind !== 'use-lite') throw new UserError(`${marker}: kind is '${String(saved.kind)}', expected 'use-lite'`);
     return createUseLite(readSafetensors(join(spec, 'model.safetensors')), spec, { maxTokens: saved.maxTokens, ...options });
   }

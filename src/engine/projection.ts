@@ -4,9 +4,10 @@
  * eq. 7-9. The item matrix is handed to the engine once; a step ships only user vectors and
  * item indices. Saved as projection.safetensors (weight [out,in], bias [out]) + projection.json.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, UserError } from '../util/errors.js';
+import { check } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
 import { createModel, createTrainer, matrix, type NativeModel, type NativeTrainer, type TrainerOptions } from './native.js';
 import { Random } from './random.js';
@@ -44,13 +45,7 @@ export class ProjectionHead {
 
   static load(dir: string, options: { device?: string } = {}): ProjectionHead {
     const configPath = join(dir, 'projection.json');
-    if (!existsSync(configPath)) throw new UserError(`${configPath}: missing (a saved projection head)`);
-    let config: ProjectionConfig;
-    try {
-      config = JSON.parse(readFileSync(configPath, 'utf8')) as ProjectionConfig;
-    } catch (error) {
-      throw new UserError(`${configPath}: not valid JSON (${(error as Error).message})`);
-    }
+    const config = readJsonFile<ProjectionConfig>(configPath, 'a saved projection head');
     const weightsPath = join(dir, 'projection.safetensors');
     return ProjectionHead.fromTensors(config, readSafetensors(weightsPath), options.device, weightsPath);
   }

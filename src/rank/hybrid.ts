@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { evalCase, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { expectedHit, expectedNdcg } from '../eval/metrics.js';
 import { writeAtomic } from '../train/stages.js';
 import { check, UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { Progress } from '../util/progress.js';
 import type { History, Recommender } from './recommender.js';
 
@@ -169,13 +170,7 @@ export function saveHybrid(ws: Workspace, name: string, chosen: Omit<HybridSpec,
 }
 
 function readSpec(file: string): HybridSpec {
-  if (!existsSync(file)) throw new UserError(`${file}: missing (train the hybrid first)`);
-  let spec: HybridSpec;
-  try {
-    spec = JSON.parse(readFileSync(file, 'utf8')) as HybridSpec;
-  } catch (error) {
-    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const spec = readJsonFile<HybridSpec>(file, 'train the hybrid first');
   if (spec.kind !== 'hybrid' || !Array.isArray(spec.parts) || !Array.isArray(spec.weights)) throw new UserError(`${file}: not a hybrid model (expected kind, parts, weights)`);
   return spec;
 }

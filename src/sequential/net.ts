@@ -3,13 +3,13 @@
  * seeded initialisation, batches of histories, scores over every item, and its files
  * (`model.safetensors` with the parameters under the engine's names, `sequential.json`).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
 import { createModel, createTrainer, type NativeModel, type NativeTrainer, type TensorData } from '../engine/native.js';
 import { Random } from '../engine/random.js';
 import { writeAtomic } from '../train/stages.js';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { formatIssue } from '../util/zod.js';
 import { sequentialConfigSchema, type SequentialConfig } from './config.js';
 
@@ -100,13 +100,7 @@ export class SequentialNet {
   /** A trained model from its folder. */
   static load(dir: string, device?: string): SequentialNet {
     const infoPath = join(dir, INFO_FILE);
-    if (!existsSync(infoPath)) throw new UserError(`${infoPath}: missing (a trained sequential model)`);
-    let info: SequentialInfo;
-    try {
-      info = JSON.parse(readFileSync(infoPath, 'utf8')) as SequentialInfo;
-    } catch (error) {
-      throw new UserError(`${infoPath}: not valid JSON (${(error as Error).message})`);
-    }
+    const info = readJsonFile<SequentialInfo>(infoPath, 'a trained sequential model');
     const parsed = sequentialConfigSchema.safeParse(info.config);
     if (!parsed.success) throw new UserError(`${infoPath}: ${formatIssue(parsed.error)}`);
     const config = device ? { ...parsed.data, device } : parsed.data;

@@ -55,8 +55,11 @@ function main() {
     cli(['train', '--work', work, ...m.args, '--name', m.name]);
     const record = JSON.parse(readFileSync(join(work, 'models', m.name, 'training.json'), 'utf8')) as SequentialRecord;
     const evaluation = JSON.parse(cli(['evaluate', '--work', work, '--recommender', m.name, '--json']));
+    // The protocol of the code bases behind the published full-ranking figures (S3-Rec, FMLP-Rec): history items masked.
+    const masked = JSON.parse(cli(['evaluate', '--work', work, '--recommender', m.name, '--exclude-seen', '--json']));
     results[m.label] = {
       metrics: evaluation.metrics,
+      metrics_history_masked: masked.metrics,
       seconds_per_epoch: record.secondsPerEpoch,
       epochs_run: record.epochsRun,
       best_epoch: record.bestEpoch,
@@ -68,10 +71,11 @@ function main() {
       config: record.config,
     };
   }
-  const bce = (results['SASRec-BCE'] as { metrics: Record<string, number> }).metrics['HR@10'];
   out.results = results;
   (out.load_average as number[]).push(loadavg()[0]);
-  out.paper = { 'SASRec-BCE HR@10': PAPER_HR10, ratio: bce / PAPER_HR10, within_10_percent: Math.abs(bce / PAPER_HR10 - 1) <= 0.1 };
+  const bce = results['SASRec-BCE'] as { metrics: Record<string, number>; metrics_history_masked: Record<string, number> };
+  const ratio = (hr: number) => ({ ratio: hr / PAPER_HR10, within_10_percent: Math.abs(hr / PAPER_HR10 - 1) <= 0.1 });
+  out.paper = { 'SASRec-BCE HR@10': PAPER_HR10, this_protocol: ratio(bce.metrics['HR@10']), history_masked: ratio(bce.metrics_history_masked['HR@10']) };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 

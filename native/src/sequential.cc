@@ -1,6 +1,7 @@
 #include "sequential.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
 
 #include <algorithm>
 
@@ -57,7 +58,10 @@ torch::Tensor SequentialModel::infer(const Batch& batch) {
     auto last = states.gather(1, (n - 1).clamp_min(0).view({-1, 1, 1}).expand({-1, 1, hidden})).squeeze(1).to(dtype());
     state.index_copy_(0, rows, last * (n > 0).unsqueeze(1).to(dtype()));
   });
-  return torch::matmul(state, outputItems().t()).to(dtype());
+  // Scores in the parameters' precision even under bfloat16 autocast: rounded to bfloat16's 8
+  // bits, thousands of items would tie and full-ranking metrics would drop.
+  c10::impl::ExcludeDispatchKeyGuard exact(c10::autocast_dispatch_keyset);
+  return torch::matmul(state, outputItems().t());
 }
 
 torch::Tensor SequentialModel::loss(const Batch& batch) {

@@ -35,7 +35,7 @@ export const sequentialConfigSchema = z
     evalEvery: positiveInt,
     seed: z.number().int().nonnegative(),
     device: z.string().min(1),
-    /** Compute precision of the forward passes; scores stay float32. */
+    /** Compute precision of the forward passes ('auto': bfloat16 where the CPU has it natively); scores stay float32. */
     precision: z.enum(PRECISIONS),
   })
   .strict()
@@ -49,17 +49,33 @@ export const sequentialConfigSchema = z
 
 export type SequentialConfig = z.infer<typeof sequentialConfigSchema>;
 
-const COMMON = { lr: 1e-3, beta2: 0.98, batchSize: 128, maxLength: 50, epochs: 200, patience: 10, evalEvery: 1, seed: 42, device: 'cpu', precision: 'float32' } as const;
+const COMMON = { lr: 1e-3, beta2: 0.98, batchSize: 128, maxLength: 50, epochs: 200, seed: 42, device: 'cpu' } as const;
 
 /** Each model's defaults: SASRec's are the paper's for sparse Amazon data. */
-export const DEFAULTS: Record<SequentialKind, Omit<SequentialConfig, 'model'>> = {
+export const DEFAULTS: Record<SequentialKind, Omit<SequentialConfig, 'model' | 'evalEvery' | 'patience' | 'precision'>> = {
   sasrec: { ...COMMON, loss: 'bce', hidden: 50, blocks: 2, heads: 1, dropout: 0.5 },
   gru4rec: { ...COMMON, loss: 'ce', hidden: 64, dropout: 0.3 },
 };
 
-/** The model's defaults < the given layers (a config file, flags), validated layer by layer. */
+/**
+ * Defaults that depend on the loss. Early stopping: BCE learns from one negative per position;
+ * on beauty its validation NDCG@10 rose for 75 epochs with plateaus and dips of 10 epochs and
+ * more on the way (and no higher in 170), so it is validated every 5 epochs and stops after 25
+ * without a gain. Softmax CE rose smoothly to its best in about 20 epochs, each costlier: every
+ * epoch, 5 of patience. Precision: CE's step is mostly the [positions x items] logits, whose
+ * products bfloat16 runs in half the CPU time (beauty: same validation NDCG@10 within 0.0005 at
+ * every epoch); BCE's products are tiny and gain nothing.
+ */
+const LOSS_DEFAULTS: Record<(typeof LOSSES)[number], Pick<SequentialConfig, 'evalEvery' | 'patience' | 'precision'>> = {
+  bce: { evalEvery: 5, patience: 25, precision: 'float32' },
+  ce: { evalEvery: 1, patience: 5, precision: 'auto' },
+};
+
+/** The defaults of the model and of the loss the layers choose < the layers (a config file, flags), validated layer by layer. */
 export function resolveSequentialConfig(model: SequentialKind, layers: ConfigLayer[]): SequentialConfig {
-  return resolveLayers(sequentialConfigSchema, [{ source: 'defaults', values: { model, ...DEFAULTS[model] } }, ...layers]);
+  const loss = layers.reduce<unknown>((chosen, layer) => layer.values.loss ?? chosen, DEFAULTS[model].loss);
+  const defaults = { model, ...DEFAULTS[model], ...LOSS_DEFAULTS[loss === 'ce' ? 'ce' : 'bce'] };
+  return resolveLayers(sequentialConfigSchema, [{ source: 'defaults', values: defaults }, ...layers]);
 }
 
 /** The model folder's default name: the model, plus the loss when it is not the model's default. */

@@ -76,7 +76,7 @@ test('bad sequential settings give one line naming the flag or field', () => {
     [['--model', 'sasrec', '--epochs', '0'], /^r2end: --epochs 0: expected a whole number >= 1$/],
     [['--model', 'sasrec', '--heads', '3'], /^r2end: flags: field "heads": SASRec needs blocks and heads, with hidden a multiple of heads$/],
     [['--model', 'gru4rec', '--blocks', '2'], /^r2end: flags: field "blocks": blocks and heads are SASRec settings$/],
-    [['--model', 'sasrec', '--eval-every', '20'], /^r2end: flags: field "evalEvery": must not exceed patience$/],
+    [['--model', 'sasrec', '--eval-every', '30'], /^r2end: flags: field "evalEvery": must not exceed patience$/],
   ];
   for (const [flags, pattern] of cases) {
     const r = runCli(['train', '--work', work, ...flags]);

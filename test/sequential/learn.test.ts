@@ -9,25 +9,28 @@ import { sequenceWorkspace, tinyConfig } from './support.js';
 
 const POOL = 8;
 
-for (const model of SEQUENTIAL_MODELS) {
-  for (const loss of LOSSES) {
-    test(`${model} (${loss}) learns that item i is followed by item i+1`, async () => {
-      const ws = await sequenceWorkspace(40, POOL, 10);
-      const ds = loadDataset(ws);
-      const rec = new SequentialRecommender(ws, `${model}-${loss}`, 'cpu', tinyConfig(model, { loss, epochs: 40, patience: 40 }));
-      await rec.fit(ds);
-      // Every user's validation and test history (the test one longer than maxLength) ends in
-      // some item i; the model must rank i+1 first.
-      for (const split of ['valid', 'test'] as const) {
-        const cases = ds.userIds.map((_, u) => evalCase(ds, u, split));
-        const scores = await rec.score(cases.map((c) => ({ items: c.history, times: c.historyTimes })));
-        cases.forEach((c, r) => {
-          const row = scores.subarray(r * POOL, (r + 1) * POOL);
-          assert.equal(row.indexOf(Math.max(...row)), c.target, `${split}: user ${c.user}`);
-        });
-      }
-    });
-  }
+const variants = [
+  ...SEQUENTIAL_MODELS.flatMap((model) => LOSSES.map((loss) => ({ model, loss, precision: 'float32' }))),
+  { model: 'sasrec', loss: 'ce', precision: 'bfloat16' },
+] as const;
+
+for (const { model, loss, precision } of variants) {
+  test(`${model} (${loss}, ${precision}) learns that item i is followed by item i+1`, async () => {
+    const ws = await sequenceWorkspace(40, POOL, 10);
+    const ds = loadDataset(ws);
+    const rec = new SequentialRecommender(ws, `${model}-${loss}`, 'cpu', tinyConfig(model, { loss, precision, epochs: 40, patience: 40 }));
+    await rec.fit(ds);
+    // Every user's validation and test history (the test one longer than maxLength) ends in
+    // some item i; the model must rank i+1 first.
+    for (const split of ['valid', 'test'] as const) {
+      const cases = ds.userIds.map((_, u) => evalCase(ds, u, split));
+      const scores = await rec.score(cases.map((c) => ({ items: c.history, times: c.historyTimes })));
+      cases.forEach((c, r) => {
+        const row = scores.subarray(r * POOL, (r + 1) * POOL);
+        assert.equal(row.indexOf(Math.max(...row)), c.target, `${split}: user ${c.user}`);
+      });
+    }
+  });
 }
 
 test('the same seed trains the same model; another seed another one; the saved model reloads exactly', async () => {

@@ -4,6 +4,8 @@ import { historyEntryOptionalTimeSchema } from '../rank/history-input.js';
 /** Request limits: each one answers 400 naming the field (the body size: 413). */
 export const LIMITS = {
   bodyBytes: 1 << 20,
+  /** Bodies up to this size are read and discarded before their 413 (see json-body.ts). */
+  drainBytes: 8 << 20,
   historyEntries: 200,
   k: 100,
   itemsPerRequest: 100,

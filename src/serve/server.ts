@@ -8,6 +8,7 @@ import { renderReport } from '../eval/report.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 import type { Metrics } from './metrics.js';
+import { readUtf8Body } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import * as s from './schemas.js';
 import type { RecommendationService } from './service.js';
@@ -40,18 +41,13 @@ export function buildServer(ws: Workspace, service: RecommendationService, metri
   const app = Fastify({ bodyLimit: s.LIMITS.bodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
   const openapi = openApiDocument(VERSION);
 
-  // JSON bodies must be valid UTF-8: replacing bad bytes silently would change what was asked.
   const json = app.getDefaultJsonParser('error', 'error');
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      return done(Object.assign(new Error('body: not valid UTF-8'), { statusCode: 400 }), undefined);
-    }
-    json(req, text, done);
+  app.addContentTypeParser('application/json', (req, payload, done) => {
+    readUtf8Body(payload, s.LIMITS.bodyBytes, s.LIMITS.drainBytes).then(
+      (text) => json(req, text, done),
+      (error: Error) => done(error, undefined),
+    );
   });
 
   app.addHook('onResponse', async (req, reply) => {

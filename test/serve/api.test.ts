@@ -88,6 +88,18 @@ test('bad input: 400 naming the field; unknown items reported; limits on k, hist
   const big = await postJson(url, { history: [{ text: 'x'.repeat(2 << 20) }] });
   assert.equal(big.status, 413);
   assert.match(big.body.error, /^body: larger than the limit/);
+  // Without a content-length (chunked), the limit holds as the body arrives.
+  const chunk = new TextEncoder().encode('x'.repeat(1 << 16));
+  const stream = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode('{"history":[{"text":"'));
+      for (let i = 0; i < 20; i++) c.enqueue(chunk);
+      c.enqueue(new TextEncoder().encode('"}]}'));
+      c.close();
+    },
+  });
+  const chunked = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+  assert.equal(chunked.status, 413);
   const broken = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"history": [' });
   assert.equal(broken.status, 400);
   assert.match(((await broken.json()) as { error: string }).error, /^body: not valid JSON/);

@@ -18,6 +18,30 @@ void Model::placeOn(torch::Device device, torch::Dtype dtype) {
   device_ = device;
   dtype_ = dtype;
   to(device, dtype);
+  lowPrecisionCopies_.clear();
+}
+
+torch::Tensor Model::lowPrecisionCopy(const torch::Tensor& parameter) {
+  auto& [version, copy] = lowPrecisionCopies_[parameter.unsafeGetTensorImpl()];
+  if (!copy.defined() || version != parameter._version()) {
+    copy = parameter.detach().to(torch::kBFloat16);
+    version = parameter._version();
+  }
+  return copy;
+}
+
+CachedLowPrecisionWeights::CachedLowPrecisionWeights(Model& model) {
+  if (!model.lowPrecision()) return;
+  for (auto& module : model.modules(false)) {
+    auto* layer = module->as<torch::nn::Linear>();
+    if (!layer) continue;
+    swapped_.push_back({layer, layer->weight});
+    layer->weight = model.lowPrecisionCopy(layer->weight);
+  }
+}
+
+CachedLowPrecisionWeights::~CachedLowPrecisionWeights() {
+  for (auto& s : swapped_) s.layer->weight = s.weight;
 }
 
 void Model::setLowPrecision(bool on) {

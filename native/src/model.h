@@ -41,10 +41,15 @@ class Model : public torch::nn::Module {
   // Serialises calls on one model: an encode must not interleave with a training step.
   std::mutex mutex;
 
+  // A bfloat16 copy of a float32 parameter, made again only once the parameter has changed (its
+  // version counter moves on every in-place update: optimiser steps, loads).
+  torch::Tensor lowPrecisionCopy(const torch::Tensor& parameter);
+
  private:
   torch::Device device_ = torch::kCPU;
   torch::Dtype dtype_ = torch::kFloat32;
   bool lowPrecision_ = false;
+  std::map<const void*, std::pair<int64_t, torch::Tensor>> lowPrecisionCopies_;
 };
 
 // While alive, forward computations on this thread run in the model's compute precision
@@ -58,6 +63,26 @@ class ComputeScope {
 
  private:
   bool active_ = false, cuda_ = false, wasEnabled_ = false;
+};
+
+// While alive (inference only, in a ComputeScope), a low-precision model's Linear layers compute
+// with cached bfloat16 copies of their weights. Autocast casts exactly these weights to bfloat16
+// for every linear anyway (biases stay float32), so the results are bit-identical (tested); it
+// would do so again on every call (2-3 ms of a one-text USE-lite encode), the cache does it once
+// per weight update.
+class CachedLowPrecisionWeights {
+ public:
+  explicit CachedLowPrecisionWeights(Model& model);
+  ~CachedLowPrecisionWeights();
+  CachedLowPrecisionWeights(const CachedLowPrecisionWeights&) = delete;
+  CachedLowPrecisionWeights& operator=(const CachedLowPrecisionWeights&) = delete;
+
+ private:
+  struct Swapped {
+    torch::nn::LinearImpl* layer;
+    torch::Tensor weight;
+  };
+  std::vector<Swapped> swapped_;
 };
 
 // Every parameter and buffer by its dotted name.

@@ -96,6 +96,7 @@ Napi::Value ModelWrap::infer(const Napi::CallbackInfo& info) {
         torch::Tensor out;
         {
           ComputeScope scope(*model);
+          CachedLowPrecisionWeights weights(*model);
           out = model->infer(*batch);
         }
         return WorkResult{{out}};

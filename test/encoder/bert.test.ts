@@ -89,3 +89,20 @@ test('a fine-tuned BERT saves to a Hugging Face directory that reloads bit-exact
   for (const name of Object.keys(a)) assert.deepEqual(b[name].data, a[name].data, name);
   assert.ok(Object.keys(a).includes('encoder.layer.0.attention.self.query.weight'), 'Hugging Face names');
 });
+
+test('bfloat16 inference follows every weight update: training steps and reloads, never stale cached weights', async () => {
+  const texts = ['one text', 'two texts', 'three'];
+  const encoder = loadEncoder(tinyBert(), { precision: 'bfloat16' });
+  const before = await encoder.encode(texts);
+  const trainer = encoder.trainer({ learningRate: 1e-2 });
+  await trainer.step(texts, new Float32Array(3 * 32).fill(0.1));
+  const after = await encoder.encode(texts);
+  assert.ok(cosine(row(after, 0, 32), row(before, 0, 32)) < 0.9999, 'the step changed the embeddings');
+  const dir = join(temporaryDir(), 'saved');
+  encoder.save(dir);
+  assert.deepEqual(await loadEncoder(dir, { precision: 'bfloat16' }).encode(texts), after);
+  // Loading the original weights back into the trained model brings back the first embeddings.
+  const original = loadEncoder(tinyBert(), { precision: 'bfloat16' });
+  for (const [name, t] of Object.entries(original.model.tensors())) encoder.model.setTensor(name, t);
+  assert.deepEqual(await encoder.encode(texts), before);
+});

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '../data/workspace.js';
 import type { TrainingRecord } from '../train/record.js';
+import { readJsonFile } from '../util/json-file.js';
 import type { EvalResult } from './evaluate.js';
 import { latestEvaluations } from './results.js';
 import { barChart, histogram, lineChart } from './svg.js';
@@ -27,10 +28,22 @@ export function trainingRecords(ws: Workspace): TrainingRecord[] {
     });
 }
 
-function metricsTable(results: EvalResult[]): string {
-  const head = ['recommender', ...METRICS, 'long-tail users', 'LT HR@10', 'LT NDCG@10', 'coverage@10', 'seconds'];
+/**
+ * Seconds a trained model took to train: R2END's stages summed, a sequential model's whole run
+ * (validation included). Undefined for what keeps no training record: pop and item kNN (fitted
+ * when evaluated) and hybrids (their parts').
+ */
+function trainingSeconds(ws: Workspace, name: string): number | undefined {
+  const file = ws.path('models', name, 'training.json');
+  if (!existsSync(file)) return undefined;
+  const { seconds } = readJsonFile<{ seconds?: number | Record<string, number> }>(file, 'training record');
+  return typeof seconds === 'number' ? seconds : seconds && Object.values(seconds).reduce((a, b) => a + b, 0);
+}
+
+function metricsTable(ws: Workspace, results: EvalResult[]): string {
+  const head = ['recommender', ...METRICS, 'long-tail users', 'LT HR@10', 'LT NDCG@10', 'coverage@10', 'training s', 'evaluation s'];
   const rows = results.map((r) =>
-    [esc(r.recommender), ...METRICS.map((m) => f4(r.metrics[m])), String(r.longtail.users), f4(r.longtail['HR@10']), f4(r.longtail['NDCG@10']), f4(r['coverage@10']), r.seconds.toFixed(1)]
+    [esc(r.recommender), ...METRICS.map((m) => f4(r.metrics[m])), String(r.longtail.users), f4(r.longtail['HR@10']), f4(r.longtail['NDCG@10']), f4(r['coverage@10']), trainingSeconds(ws, r.recommender)?.toFixed(0) ?? '-', r.seconds.toFixed(1)]
       .map((c) => `<td>${c}</td>`)
       .join(''),
   );
@@ -82,7 +95,7 @@ export function renderReport(ws: Workspace): string {
     sections.push(
       `<h2>${split === 'test' ? 'Test' : 'Validation'} split</h2>`,
       `<p>Dataset ${esc(first.dataset)}: ${first.users} users, full ranking over ${first.items} items; ties ${esc(first.ties)}.</p>`,
-      metricsTable(rs),
+      metricsTable(ws, rs),
       barChart(`HR@10 and NDCG@10 (${split})`, 'metric', rs.map((r) => r.recommender), [
         { name: 'HR@10', values: rs.map((r) => r.metrics['HR@10']) },
         { name: 'NDCG@10', values: rs.map((r) => r.metrics['NDCG@10']) },

@@ -33,6 +33,13 @@ test('train --model gru4rec writes a model that evaluate finds by name; a re-run
   assert.equal(result.users, 20);
   assert.equal(result.about.model, 'GRU4Rec');
 
+  // The report lists it with its training time.
+  const rep = runCli(['report', '--work', work]);
+  assert.equal(rep.status, 0, rep.stderr);
+  const row = /<tr><td>gru4rec<\/td>(.*?)<\/tr>/.exec(readFileSync(rep.stdout.trim(), 'utf8'))?.[1] ?? '';
+  const cells = [...row.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.equal(cells.at(-2), record.seconds.toFixed(0), 'training seconds');
+
   const again = runCli(['train', '--work', work, '--model', 'gru4rec', '--epochs', '3', ...SMALL]);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /train: done .* skipped/);

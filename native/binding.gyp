@@ -21,7 +21,8 @@
         "src/sequential.cc",
         "src/sasrec.cc",
         "src/gru4rec.cc",
-        "src/topk.cc"
+        "src/topk.cc",
+        "src/item_matrix_wrap.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -1,4 +1,4 @@
-// Entry point of the r2end numeric engine: the Model and Trainer classes, topK, matmulBenchmark
+// Entry point of the r2end numeric engine: the Model, Trainer and ItemMatrix classes, matmulBenchmark
 // and build facts. Threads default to the machine's core count (libtorch inside Node uses one).
 #include <napi.h>
 #include <torch/torch.h>
@@ -11,7 +11,7 @@
 
 #include "marshal.h"
 #include "model_wrap.h"
-#include "topk.h"
+#include "item_matrix_wrap.h"
 #include "trainer_wrap.h"
 
 namespace r2end {
@@ -19,51 +19,11 @@ namespace {
 
 void setEngineThreads(int threads);
 
-torch::Device deviceOption(const Napi::Object& options) {
-  Napi::Value value = options.Get("device");
-  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "cpu";
-  try {
-    return torch::Device(name);
-  } catch (const c10::Error&) {
-    throw Napi::Error::New(options.Env(), "unknown device '" + name + "'");
-  }
-}
-
-// topK(queries {data,shape}, items {data,shape}, k, exclusions {offsets, indices}, { metric, device })
-//   -> Promise<{ indices: {data,shape}, scores: {data,shape} }>
-Napi::Value TopKJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto queries = std::make_shared<torch::Tensor>(tensorFromJsObject(info[0], "queries"));
-  auto items = std::make_shared<torch::Tensor>(tensorFromJsObject(info[1], "items"));
-  const int64_t k = info[2].ToNumber().Int64Value();
-  if (!info[3].IsObject()) throw Napi::TypeError::New(env, "topK: exclusions must be { offsets, indices }");
-  auto exclusions = info[3].As<Napi::Object>();
-  auto offsets = std::make_shared<torch::Tensor>(tensorFromJsObject(exclusions.Get("offsets"), "exclusions.offsets"));
-  auto excluded = std::make_shared<torch::Tensor>(tensorFromJsObject(exclusions.Get("indices"), "exclusions.indices"));
-  auto options = info[4].IsObject() ? info[4].As<Napi::Object>() : Napi::Object::New(env);
-  Napi::Value metricValue = options.Get("metric");
-  const std::string metric = metricValue.IsString() ? metricValue.As<Napi::String>().Utf8Value() : "cosine";
-  if (metric != "cosine" && metric != "dot") throw Napi::Error::New(env, "topK: metric must be cosine or dot");
-  auto device = deviceOption(options);
-  return runAsync(
-      env,
-      [=] {
-        auto result = topK(*queries, *items, k, *offsets, *excluded, metric == "cosine", device);
-        return WorkResult{{result.indices, result.scores}};
-      },
-      [](Napi::Env env, WorkResult& result) -> Napi::Value {
-        auto out = Napi::Object::New(env);
-        out.Set("indices", tensorToJs(env, result.tensors[0]));
-        out.Set("scores", tensorToJs(env, result.tensors[1]));
-        return out;
-      });
-}
-
 // matmulBenchmark(n, repeats, { device }) -> Promise<flops per second> of an n x n x n float32 GEMM.
 Napi::Value MatmulBenchmarkJs(const Napi::CallbackInfo& info) {
   const int64_t n = info[0].ToNumber().Int64Value();
   const int64_t repeats = info[1].ToNumber().Int64Value();
-  auto device = deviceOption(info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env()));
+  auto device = parseDevice(info.Env(), info[2].IsObject() ? info[2].As<Napi::Object>().Get("device") : info.Env().Undefined());
   return runAsync(
       info.Env(),
       [=] {
@@ -126,7 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->modelClass = Napi::Persistent(modelClass);
   exports.Set("Model", modelClass);
   exports.Set("Trainer", TrainerWrap::define(env));
-  exports.Set("topK", Napi::Function::New(env, TopKJs));
+  exports.Set("ItemMatrix", ItemMatrixWrap::define(env));
   exports.Set("matmulBenchmark", Napi::Function::New(env, MatmulBenchmarkJs));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsJs));
   exports.Set("info", Napi::Function::New(env, InfoJs));

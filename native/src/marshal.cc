@@ -114,6 +114,18 @@ double requireNumber(const std::map<std::string, double>& numbers, const std::st
   return it->second;
 }
 
+torch::Device parseDevice(Napi::Env env, const Napi::Value& value) {
+  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "cpu";
+  try {
+    torch::Device device(name);
+    if (device.is_cuda() && !torch::cuda::is_available())
+      throw Napi::Error::New(env, "device '" + name + "' requested but this libtorch build has no usable CUDA");
+    return device;
+  } catch (const c10::Error&) {
+    throw Napi::Error::New(env, "unknown device '" + name + "' (expected cpu, cuda or cuda:N)");
+  }
+}
+
 std::string errorText(const std::exception& error) {
   if (auto* torchError = dynamic_cast<const c10::Error*>(&error)) return torchError->what_without_backtrace();
   return error.what();

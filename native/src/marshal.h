@@ -27,6 +27,9 @@ std::map<std::string, double> numbersFromJs(const Napi::Value& value, const std:
 double numberOr(const std::map<std::string, double>& numbers, const std::string& key, double fallback);
 double requireNumber(const std::map<std::string, double>& numbers, const std::string& key);
 
+// A device name ("cpu", "cuda", "cuda:N"; undefined means cpu), checked against this build.
+torch::Device parseDevice(Napi::Env env, const Napi::Value& value);
+
 // The message of a torch or standard exception, without libtorch's C++ backtrace.
 std::string errorText(const std::exception& error);
 // Runs body and converts torch/std exceptions into JavaScript errors (for synchronous methods).

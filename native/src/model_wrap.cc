@@ -3,18 +3,6 @@
 namespace r2end {
 
 namespace {
-torch::Device parseDevice(Napi::Env env, const Napi::Value& value) {
-  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "cpu";
-  try {
-    torch::Device device(name);
-    if (device.is_cuda() && !torch::cuda::is_available())
-      throw Napi::Error::New(env, "device '" + name + "' requested but this libtorch build has no usable CUDA");
-    return device;
-  } catch (const c10::Error&) {
-    throw Napi::Error::New(env, "unknown device '" + name + "' (expected cpu, cuda or cuda:N)");
-  }
-}
-
 torch::Dtype parseDtype(Napi::Env env, const Napi::Value& value) {
   std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "float32";
   if (name == "float32") return torch::kFloat32;

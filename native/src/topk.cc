@@ -41,13 +41,37 @@ void selectRow(const float* row, int64_t count, int64_t k, int32_t* outIndex, fl
 }
 }  // namespace
 
-TopK topK(const torch::Tensor& queries, const torch::Tensor& items, int64_t k, const torch::Tensor& offsets,
-          const torch::Tensor& excluded, bool cosine, torch::Device device) {
-  if (queries.dim() != 2 || items.dim() != 2 || queries.size(1) != items.size(1))
-    throw std::invalid_argument("queries [Q,d] and items [I,d] must share d; got " + c10::str(queries.sizes()) + " and " +
-                                c10::str(items.sizes()));
+ItemMatrix::ItemMatrix(torch::Tensor items, bool cosine, torch::Device device)
+    : raw_(std::move(items)), cosine_(cosine), device_(device) {
+  if (raw_.dim() != 2) throw std::invalid_argument("items must be a matrix [I,d]; got " + c10::str(raw_.sizes()));
+  count_ = raw_.size(0);
+  dim_ = raw_.size(1);
+}
+
+namespace {
+torch::Tensor normalizedIf(const torch::Tensor& t, bool cosine, torch::Device device) {
+  namespace F = torch::nn::functional;
+  auto x = t.to(device, torch::kFloat32);
+  return cosine ? F::normalize(x, F::NormalizeFuncOptions().dim(1).eps(1e-12)) : x;
+}
+}  // namespace
+
+const torch::Tensor& ItemMatrix::prepared() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!prepared_.defined()) {
+    torch::InferenceMode inference;
+    prepared_ = normalizedIf(raw_, cosine_, device_).t().contiguous();  // [d,I]
+    raw_ = torch::Tensor();
+  }
+  return prepared_;
+}
+
+TopK ItemMatrix::topK(const torch::Tensor& queries, int64_t k, const torch::Tensor& offsets, const torch::Tensor& excluded) {
+  if (queries.dim() != 2 || queries.size(1) != dim_)
+    throw std::invalid_argument("queries [Q,d] and items [I,d] must share d; got " + c10::str(queries.sizes()) + " and [" +
+                                std::to_string(count_) + ", " + std::to_string(dim_) + "]");
   if (k < 1) throw std::invalid_argument("k must be at least 1");
-  const int64_t q = queries.size(0), count = items.size(0);
+  const int64_t q = queries.size(0), count = count_;
   if (offsets.numel() != q + 1) throw std::invalid_argument("exclusion offsets must have Q+1 entries");
   auto off = offsets.to(torch::kInt64).contiguous();
   auto exc = excluded.to(torch::kInt64).contiguous();
@@ -59,14 +83,9 @@ TopK topK(const torch::Tensor& queries, const torch::Tensor& items, int64_t k, c
   if (exc.numel() > 0 && (exc.min().item<int64_t>() < 0 || exc.max().item<int64_t>() >= count))
     throw std::invalid_argument("excluded item index out of range [0, " + std::to_string(count) + ")");
 
+  const auto& itemMatrix = prepared();
   torch::InferenceMode inference;
-  namespace F = torch::nn::functional;
-  auto prepare = [&](const torch::Tensor& t) {
-    auto x = t.to(device, torch::kFloat32);
-    return cosine ? F::normalize(x, F::NormalizeFuncOptions().dim(1).eps(1e-12)) : x;
-  };
-  auto itemMatrix = prepare(items).t().contiguous();  // [d,I]: a plain GEMM per chunk
-  auto queryMatrix = prepare(queries);
+  auto queryMatrix = normalizedIf(queries, cosine_, device_);
   TopK result{torch::empty({q, k}, torch::kInt32), torch::empty({q, k}, torch::kFloat32)};
   int32_t* outIndex = result.indices.data_ptr<int32_t>();
   float* outScore = result.scores.data_ptr<float>();
@@ -79,7 +98,7 @@ TopK topK(const torch::Tensor& queries, const torch::Tensor& items, int64_t k, c
     const int64_t rows = std::min(chunk, q - start);
     auto queryChunk = queryMatrix.narrow(0, start, rows);
     auto scores = buffer.narrow(0, 0, rows);
-    if (device.is_cpu())
+    if (device_.is_cpu())
       torch::mm_out(scores, queryChunk, itemMatrix);
     else
       scores.copy_(torch::mm(queryChunk, itemMatrix));

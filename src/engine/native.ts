@@ -92,16 +92,14 @@ export interface NativeTrainer {
   setState(state: TrainerState): void;
 }
 
+export interface NativeItemMatrix {
+  topK(queries: TensorData, k: number, exclusions: { offsets: TensorData; indices: TensorData }): Promise<{ indices: TensorData; scores: TensorData }>;
+}
+
 interface Addon {
   Model: new (kind: string, config: Record<string, number>, tensors: Record<string, TensorData>, options: ModelOptions) => NativeModel;
   Trainer: new (model: NativeModel, options: TrainerOptions) => NativeTrainer;
-  topK(
-    queries: TensorData,
-    items: TensorData,
-    k: number,
-    exclusions: { offsets: TensorData; indices: TensorData },
-    options: { metric: 'cosine' | 'dot'; device?: string },
-  ): Promise<{ indices: TensorData; scores: TensorData }>;
+  ItemMatrix: new (items: TensorData, options: { metric: 'cosine' | 'dot'; device?: string }) => NativeItemMatrix;
   matmulBenchmark(n: number, repeats: number, options: { device?: string }): Promise<number>;
   setThreads(threads: number): void;
   info(): { torchVersion: string; threads: number; cuda: boolean; cudaDevices: number };

@@ -1,5 +1,5 @@
 import { check } from '../util/errors.js';
-import { engine, matrix } from './native.js';
+import { engine, matrix, type NativeItemMatrix } from './native.js';
 
 export interface TopKOptions {
   /** Per query, item indices that must not be returned (e.g. its history). */
@@ -18,35 +18,52 @@ export interface TopKResult {
 }
 
 /**
- * The k best items for each query (queries [Q,dim], items [I,dim], row-major), computed in the
- * engine off the event loop. Equal scores rank the lower item index first.
+ * Items held in the engine for top-K: copied in and prepared (normalised for cosine, transposed)
+ * once, so ranking many batches against the same items costs one GEMM per batch. Equal scores
+ * rank the lower item index first; work runs off the event loop.
  */
-export async function topK(queries: Float32Array, items: Float32Array, dim: number, k: number, options: TopKOptions = {}): Promise<TopKResult> {
-  check(Number.isInteger(dim) && dim > 0, `topK: dim must be a positive integer, got ${dim}`);
-  check(Number.isInteger(k) && k > 0, `topK: k must be a positive integer, got ${k}`);
-  const q = queries.length / dim;
-  const count = items.length / dim;
-  check(Number.isInteger(q) && Number.isInteger(count), `topK: query and item arrays must hold whole rows of ${dim}`);
-  const exclude = options.exclude ?? [];
-  check(exclude.length === 0 || exclude.length === q, `topK: exclude has ${exclude.length} lists for ${q} queries`);
-  const offsets = new Int32Array(q + 1);
-  let total = 0;
-  for (let i = 0; i < exclude.length; i++) total += exclude[i].length;
-  const flat = new Int32Array(total);
-  let at = 0;
-  for (let i = 0; i < q; i++) {
-    for (const item of exclude[i] ?? []) {
-      check(Number.isInteger(item) && item >= 0 && item < count, `topK: excluded item ${item} of query ${i} is not in [0, ${count})`);
-      flat[at++] = item;
-    }
-    offsets[i + 1] = at;
+export class ItemMatrix {
+  private readonly native: NativeItemMatrix;
+  readonly count: number;
+
+  constructor(
+    items: Float32Array,
+    readonly dim: number,
+    options: Pick<TopKOptions, 'metric' | 'device'> = {},
+  ) {
+    check(Number.isInteger(dim) && dim > 0, `topK: dim must be a positive integer, got ${dim}`);
+    this.count = items.length / dim;
+    check(Number.isInteger(this.count), `topK: the item array must hold whole rows of ${dim}`);
+    this.native = new (engine().ItemMatrix)(matrix(items, this.count, dim, 'topK items'), { metric: options.metric ?? 'cosine', device: options.device });
   }
-  const result = await engine().topK(
-    matrix(queries, q, dim, 'topK queries'),
-    matrix(items, count, dim, 'topK items'),
-    k,
-    { offsets: { data: offsets, shape: [q + 1] }, indices: { data: flat, shape: [total] } },
-    { metric: options.metric ?? 'cosine', device: options.device },
-  );
-  return { k, indices: result.indices.data as Int32Array, scores: result.scores.data as Float32Array };
+
+  /** The k best items for each query (queries [Q,dim] row-major). */
+  async topK(queries: Float32Array, k: number, exclude: ReadonlyArray<ReadonlyArray<number>> = []): Promise<TopKResult> {
+    check(Number.isInteger(k) && k > 0, `topK: k must be a positive integer, got ${k}`);
+    const q = queries.length / this.dim;
+    check(Number.isInteger(q), `topK: the query array must hold whole rows of ${this.dim}`);
+    check(exclude.length === 0 || exclude.length === q, `topK: exclude has ${exclude.length} lists for ${q} queries`);
+    const offsets = new Int32Array(q + 1);
+    let total = 0;
+    for (let i = 0; i < exclude.length; i++) total += exclude[i].length;
+    const flat = new Int32Array(total);
+    let at = 0;
+    for (let i = 0; i < q; i++) {
+      for (const item of exclude[i] ?? []) {
+        check(Number.isInteger(item) && item >= 0 && item < this.count, `topK: excluded item ${item} of query ${i} is not in [0, ${this.count})`);
+        flat[at++] = item;
+      }
+      offsets[i + 1] = at;
+    }
+    const result = await this.native.topK(matrix(queries, q, this.dim, 'topK queries'), k, {
+      offsets: { data: offsets, shape: [q + 1] },
+      indices: { data: flat, shape: [total] },
+    });
+    return { k, indices: result.indices.data as Int32Array, scores: result.scores.data as Float32Array };
+  }
+}
+
+/** One-off top-K (queries [Q,dim], items [I,dim], row-major): an ItemMatrix used once. */
+export function topK(queries: Float32Array, items: Float32Array, dim: number, k: number, options: TopKOptions = {}): Promise<TopKResult> {
+  return new ItemMatrix(items, dim, options).topK(queries, k, options.exclude);
 }

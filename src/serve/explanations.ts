@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
-import { topK } from '../engine/topk.js';
+import { ItemMatrix } from '../engine/topk.js';
 import { loadTeacherOutputs } from '../teacher/outputs.js';
 import type { TrainConfig } from '../train/config.js';
 import { distillationUsers } from '../train/r2end.js';
@@ -22,8 +22,7 @@ export interface Explanation {
  */
 export class Explainer {
   private constructor(
-    private readonly targets: Float32Array,
-    private readonly dim: number,
+    private readonly targets: ItemMatrix,
     private readonly users: string[],
     private readonly texts: string[],
   ) {}
@@ -40,8 +39,7 @@ export class Explainer {
     const m = loadMatrix(file, 'targets');
     if (m.rows !== rows.length) return undefined;
     return new Explainer(
-      m.data,
-      m.cols,
+      new ItemMatrix(m.data, m.cols, { metric: 'cosine' }),
       rows.map((u) => ds.userIds[u]),
       rows.map((u) => teacher.reasoning.get(u) ?? ''),
     );
@@ -54,9 +52,9 @@ export class Explainer {
   /** For each item vector e_i (rows of `items`), the `n` nearest reasoning texts. */
   async explain(items: Float32Array, n: number): Promise<Explanation[][]> {
     if (items.length === 0) return [];
-    const r = await topK(items, this.targets, this.dim, n, { metric: 'cosine' });
+    const r = await this.targets.topK(items, n);
     const out: Explanation[][] = [];
-    for (let q = 0; q < items.length / this.dim; q++) {
+    for (let q = 0; q < items.length / this.targets.dim; q++) {
       const list: Explanation[] = [];
       for (let j = 0; j < n; j++) {
         const row = r.indices[q * n + j];

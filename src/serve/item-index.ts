@@ -1,4 +1,5 @@
 import type { Item } from '../data/types.js';
+import { ItemMatrix } from '../engine/topk.js';
 
 /**
  * Every recommendable item with its vectors: the trained index plus items added at run time.
@@ -18,6 +19,13 @@ export class ItemIndex {
     /** How many leading items the trained model knows; the rest were added at run time. */
     readonly trained: number,
   ) {}
+
+  private ranker?: ItemMatrix;
+  /** z held in the engine for top-K by dot product (made on first use, once per snapshot). */
+  get zMatrix(): ItemMatrix {
+    this.ranker ??= new ItemMatrix(this.z, this.zDim, { metric: 'dot' });
+    return this.ranker;
+  }
 
   static create(items: readonly Item[], z: Float32Array, zDim: number, e: Float32Array, eDim: number): ItemIndex {
     return new ItemIndex(items, new Map(items.map((it, i) => [it.id, i])), z, zDim, e, eDim, items.length);

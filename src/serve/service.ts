@@ -4,7 +4,6 @@ import { loadDataset, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Item } from '../data/types.js';
 import { itemText, verbalizeHistory, type HistoryEntry } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
-import { topK } from '../engine/topk.js';
 import { topIndices } from '../cli/recommend.js';
 import { resolveHistory, type HistoryEntryOptionalTime } from '../rank/history-input.js';
 import { R2ENDRecommender } from '../rank/r2end.js';
@@ -173,7 +172,7 @@ export class RecommendationService {
       });
     }
     const k = Math.max(...queries.map((q) => q.k));
-    const r = await topK(users, index.z, dim, k, { exclude: queries.map((q) => q.exclude), metric: 'dot' });
+    const r = await index.zMatrix.topK(users, k, queries.map((q) => q.exclude));
     return queries.map((q, i) => {
       const rows: number[] = [];
       const scores: number[] = [];

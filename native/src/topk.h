@@ -19,7 +19,6 @@ struct TopK {
 class ItemMatrix {
  public:
   ItemMatrix(torch::Tensor items, bool cosine, torch::Device device);
-  int64_t count() const { return count_; }
   int64_t bytes() const { return count_ * dim_ * static_cast<int64_t>(sizeof(float)); }
   // queries [Q,d]; offsets [Q+1] and excluded (CSR: query q excludes
   // excluded[offsets[q] .. offsets[q+1]) ).

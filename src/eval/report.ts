@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '../data/workspace.js';
 import type { TrainingRecord } from '../train/record.js';
@@ -21,10 +21,10 @@ export function trainingRecords(ws: Workspace): TrainingRecord[] {
     // Sequential models keep a record of another shape; their metrics still appear in the tables.
     .filter((name) => existsSync(join(dir, name, 'bundle.json')) && existsSync(join(dir, name, 'training.json')))
     .map((name) => {
-      const record = JSON.parse(readFileSync(join(dir, name, 'training.json'), 'utf8')) as TrainingRecord;
+      const record = readJsonFile<TrainingRecord>(join(dir, name, 'training.json'), 'training record');
       // Latency is measured after training, by the benchmark, and kept beside the model.
       const latency = join(dir, name, 'latency.json');
-      return existsSync(latency) ? { ...record, latency: JSON.parse(readFileSync(latency, 'utf8')) } : record;
+      return existsSync(latency) ? { ...record, latency: readJsonFile<TrainingRecord['latency']>(latency, 'latency benchmark') } : record;
     });
 }
 

@@ -24,7 +24,7 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
     ablation: o.ablation,
     teacher: { backend: o.teacher, model: o.teacherModel },
     distill: { epochs: num('--distill-epochs', o.distillEpochs), lr: num('--lr', o.lr), ratio: num('--ratio', o.ratio, Number.MIN_VALUE, 1) },
-    projection: { epochs: num('--projection-epochs', o.projectionEpochs), examples: o.examples },
+    projection: { epochs: num('--projection-epochs', o.projectionEpochs), patience: o.patience === undefined ? undefined : parseIntFlag('--patience', o.patience, 1), examples: o.examples },
   };
 }
 
@@ -51,7 +51,7 @@ function sequentialFlagLayer(o: Record<string, string | undefined>): Record<stri
 
 /** Flags that only one family of models reads, by the commander option name. */
 const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'examples', 'maxTokens', 'teacher', 'teacherModel', 'from'];
-const SEQUENTIAL_ONLY = ['loss', 'epochs', 'hidden', 'blocks', 'heads', 'dropout', 'maxLength', 'batchSize', 'patience', 'evalEvery'];
+const SEQUENTIAL_ONLY = ['loss', 'epochs', 'hidden', 'blocks', 'heads', 'dropout', 'maxLength', 'batchSize', 'evalEvery'];
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** `train --model sasrec|gru4rec`: the next-item model, resumable epoch by epoch. */
@@ -118,7 +118,7 @@ export function register(program: Command): void {
     .option('--teacher-model <name>', 'the teacher model name')
     .addOption(new Option('--loss <loss>', 'sequential models: bce (one sampled negative per position) or ce (softmax over all items)').choices([...LOSSES]))
     .option('--epochs <n>', 'sequential models: at most this many epochs (early stopping on validation NDCG@10)')
-    .option('--patience <n>', 'sequential models: epochs without a better validation NDCG@10 before stopping')
+    .option('--patience <n>', 'epochs without a better validation NDCG@10 before stopping (R2END: of the projection)')
     .option('--eval-every <n>', 'sequential models: validate every n epochs')
     .option('--hidden <n>', 'sequential models: hidden size')
     .option('--blocks <n>', 'SASRec: self-attention blocks')

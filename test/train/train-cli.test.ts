@@ -86,13 +86,14 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.match(changed.stderr, /project: settings changed since it ran; running again: project, bundle/);
   assert.equal(JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).curves.projection.length, 1);
   // A sweep starts from another model's stages: only what differs runs, under the new name.
-  const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2']);
+  const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2', '--patience', '7']);
   assert.equal(swept.status, 0, swept.stderr);
   assert.match(swept.stderr, /users: done .* skipped/);
   assert.match(swept.stderr, /project: settings changed since it ran; running again: project, bundle/);
   const record = JSON.parse(readFileSync(join(work, 'models', 'r2end-p2', 'training.json'), 'utf8'));
   assert.equal(record.model, 'r2end-p2');
   assert.equal(record.curves.projection.length, 2);
+  assert.equal(record.config.projection.patience, 7, '--patience reaches the projection');
   const again2 = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end']);
   assert.equal(again2.status, 2);
   assert.match(again2.stderr, /--from r2end: model r2end-p2 already exists/);
@@ -102,6 +103,7 @@ test('bad training settings give one line naming the flag or field', () => {
   const work = taughtWorkspace();
   const cases: Array<[string[], RegExp]> = [
     [['--lr', '-1'], /^r2end: --lr -1: expected a number/],
+    [['--patience', '0'], /^r2end: --patience 0: expected a whole number >= 1$/],
     [['--ratio', '1.5'], /^r2end: --ratio 1.5: expected a number in \(0, 1\]|^r2end: --ratio 1.5: expected a number/],
     [['--encoder', 'no-such-encoder'], /^r2end: --encoder no-such-encoder: expected use-lite or a model directory/],
     [['--config', configFile({ distill: { lr: -0.1 } })], /^r2end: --config .*: field "distill.lr": /],

@@ -3,6 +3,9 @@ import type { IncomingMessage } from 'node:http';
 /** An HTTP error with the status the error handler answers with. */
 const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
 
+/** The 413 message, for this reader and for the framework's own parsers alike. */
+export const tooLargeMessage = (limit: number) => `body: larger than the limit of ${limit} bytes`;
+
 /**
  * Reads a request body of at most `limit` bytes as strict UTF-8 (replacing bad bytes silently
  * would change what was asked). A body over the limit but under `drainLimit` is read to its end
@@ -11,7 +14,7 @@ const httpError = (statusCode: number, message: string) => Object.assign(new Err
  * connection).
  */
 export function readUtf8Body(payload: IncomingMessage, limit: number, drainLimit: number): Promise<string> {
-  const tooLarge = () => httpError(413, `body: larger than the limit of ${limit} bytes`);
+  const tooLarge = () => httpError(413, tooLargeMessage(limit));
   if (Number(payload.headers['content-length']) > drainLimit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -8,7 +8,7 @@ import { renderReport } from '../eval/report.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 import type { Metrics } from './metrics.js';
-import { readUtf8Body } from './json-body.js';
+import { readUtf8Body, tooLargeMessage } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import * as s from './schemas.js';
 import type { RecommendationService } from './service.js';
@@ -28,7 +28,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, part: string): z.
 
 /** Fastify's own 4xx errors, said the way the rest of the API says them. */
 const FRAMEWORK_ERRORS: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: `body: larger than the limit of ${s.LIMITS.bodyBytes} bytes`,
+  FST_ERR_CTP_BODY_TOO_LARGE: tooLargeMessage(s.LIMITS.bodyBytes),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content-type: expected application/json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'body: empty, expected a JSON object',
   FST_ERR_CTP_INVALID_JSON_BODY: 'body: not valid JSON',

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
@@ -56,7 +56,24 @@ function bodies(work: string): string[] {
   }
 }
 
-function start(work: string, args: string[]): Promise<{ url: string; stop: () => Promise<number | null> }> {
+interface Server {
+  url: string;
+  pid: number;
+  stop: () => Promise<number | null>;
+}
+
+/** CPU milliseconds a process has used so far (Linux /proc; undefined elsewhere). */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+function start(work: string, args: string[]): Promise<Server> {
   const child = spawn(process.execPath, [CLI, 'serve', '--work', work, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return new Promise((resolve, reject) => {
@@ -64,7 +81,7 @@ function start(work: string, args: string[]): Promise<{ url: string; stop: () =>
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /r2end serve: (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], stop: () => (child.kill('SIGTERM'), exited) });
+      if (m) resolve({ url: m[1], pid: child.pid!, stop: () => (child.kill('SIGTERM'), exited) });
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code}`)));
   });
@@ -76,16 +93,29 @@ async function batchStats(url: string): Promise<{ sum: number; count: number }> 
   return { sum: get('r2end_batch_size_sum'), count: get('r2end_batch_size_count') };
 }
 
-async function load(url: string, requests: string[], connections: number, seconds: number) {
+/**
+ * One autocannon run. Besides rates it records the CPU time per request of the server and of
+ * the client: with both on the same cores, cores x 1000 / (their sum) is the most requests per
+ * second the machine can do, whatever the other tenants leave.
+ */
+async function load(server: Server, requests: string[], connections: number, seconds: number) {
+  const { url } = server;
   let next = 0;
   const before = await batchStats(url);
+  const serverCpu = processCpuMs(server.pid);
+  const clientCpu = process.cpuUsage();
   const r = await autocannon({
     url: `${url}/v1/recommend`,
     connections,
     duration: seconds,
     requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: requests[next++ % requests.length] }) }],
   });
+  const serverMs = (processCpuMs(server.pid) ?? NaN) - (serverCpu ?? NaN);
+  const client = process.cpuUsage(clientCpu);
   const after = await batchStats(url);
+  const perRequest = (ms: number) => Math.round((ms / r.requests.total) * 100) / 100;
+  const server_cpu_ms_per_request = perRequest(serverMs);
+  const client_cpu_ms_per_request = perRequest((client.user + client.system) / 1000);
   return {
     concurrency: connections,
     seconds,
@@ -95,6 +125,9 @@ async function load(url: string, requests: string[], connections: number, second
     p99_ms: r.latency.p99,
     errors: r.errors + r.timeouts + r.non2xx,
     mean_batch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
+    server_cpu_ms_per_request,
+    client_cpu_ms_per_request,
+    cpu_bound_requests_per_s: Number.isFinite(server_cpu_ms_per_request) ? Math.round((cpus().length * 1000) / (server_cpu_ms_per_request + client_cpu_ms_per_request)) : null,
   };
 }
 
@@ -108,9 +141,9 @@ async function main() {
   const encoding = await start(work, ['--cache', '0']);
   const encoded = [];
   try {
-    await load(encoding.url, requests, 16, 2); // warm-up, not reported
+    await load(encoding, requests, 16, 2); // warm-up, not reported
     for (const c of [1, 16, 64]) {
-      encoded.push(await load(encoding.url, requests, c, SECONDS));
+      encoded.push(await load(encoding, requests, c, SECONDS));
       log(`encoding every request, concurrency ${c}: ${JSON.stringify(encoded.at(-1))}`);
     }
   } finally {
@@ -124,7 +157,7 @@ async function main() {
     for (const body of returning) await fetch(`${server.url}/v1/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const cached = [];
     for (const c of [1, 16, 64]) {
-      cached.push(await load(server.url, returning, c, SECONDS));
+      cached.push(await load(server, returning, c, SECONDS));
       log(`cached histories, concurrency ${c}: ${JSON.stringify(cached.at(-1))}`);
     }
     // Cold start: an item added through the API must be recommendable in the very next request.

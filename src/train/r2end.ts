@@ -84,7 +84,10 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   const targetsFile = join(dir, 'targets.safetensors');
   const common = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, precision, verbalize: v, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed };
 
-  await stages.run('targets', { ...common, distill: cfg.distill }, async () => {
+  // The targets depend on who is distilled and on the target texts, not on how the student
+  // learns or how histories are written: a distillation or history sweep reuses them.
+  const targetSettings = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, precision, fields: v.fields, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed, ratio: cfg.distill.ratio, alignmentUsers: cfg.distill.alignmentUsers };
+  await stages.run('targets', targetSettings, async () => {
     const users = [...distilled, ...heldOut];
     const e = await encodeAll(pretrained(), users.map(target), 'targets: encode R_u + M_target');
     saveMatrices(targetsFile, { targets: { rows: users.length, cols: pretrained().dim, data: e } });

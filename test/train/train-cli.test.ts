@@ -85,6 +85,11 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.match(changed.stderr, /distill: done .* skipped/);
   assert.match(changed.stderr, /project: settings changed since it ran; running again: project, bundle/);
   assert.equal(JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).curves.projection.length, 1);
+  // A distillation setting reruns the distillation but keeps the reasoning targets.
+  const relearned = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-lr', '--from', 'r2end', '--lr', '2e-5']);
+  assert.equal(relearned.status, 0, relearned.stderr);
+  assert.match(relearned.stderr, /targets: done .* skipped/);
+  assert.match(relearned.stderr, /distill: settings changed since it ran; running again: distill,/);
   // A sweep starts from another model's stages: only what differs runs, under the new name.
   const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2', '--patience', '7']);
   assert.equal(swept.status, 0, swept.stderr);

@@ -82,11 +82,12 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   };
   const input = (u: number) => historyText(ds, prefix(ds, u, trainLength(ds, u) - 1), v);
   const targetsFile = join(dir, 'targets.safetensors');
-  const common = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, precision, verbalize: v, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed };
+  const encoding = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, precision, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed };
+  const common = { ...encoding, verbalize: v };
 
   // The targets depend on who is distilled and on the target texts, not on how the student
   // learns or how histories are written: a distillation or history sweep reuses them.
-  const targetSettings = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, precision, fields: v.fields, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed, ratio: cfg.distill.ratio, alignmentUsers: cfg.distill.alignmentUsers };
+  const targetSettings = { ...encoding, fields: v.fields, ratio: cfg.distill.ratio, alignmentUsers: cfg.distill.alignmentUsers };
   await stages.run('targets', targetSettings, async () => {
     const users = [...distilled, ...heldOut];
     const e = await encodeAll(pretrained(), users.map(target), 'targets: encode R_u + M_target');

@@ -24,8 +24,20 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
     ablation: o.ablation,
     teacher: { backend: o.teacher, model: o.teacherModel },
     distill: { epochs: num('--distill-epochs', o.distillEpochs), lr: num('--lr', o.lr), ratio: num('--ratio', o.ratio, Number.MIN_VALUE, 1) },
-    projection: { epochs: num('--projection-epochs', o.projectionEpochs), patience: o.patience === undefined ? undefined : parseIntFlag('--patience', o.patience, 1), examples: o.examples },
+    projection: {
+      epochs: num('--projection-epochs', o.projectionEpochs),
+      lr: num('--projection-lr', o.projectionLr),
+      negatives: negativesFlag(o.negatives),
+      patience: o.patience === undefined ? undefined : parseIntFlag('--patience', o.patience, 1),
+      examples: o.examples,
+    },
   };
+}
+
+function negativesFlag(v: string | undefined): number | 'all' | undefined {
+  if (v === undefined || v === 'all') return v;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UserError(`--negatives ${v}: expected a whole number >= 1 or 'all'`);
+  return Number(v);
 }
 
 /** Flags of the sequential models, as a partial config. */
@@ -50,7 +62,7 @@ function sequentialFlagLayer(o: Record<string, string | undefined>): Record<stri
 }
 
 /** Flags that only one family of models reads, by the commander option name. */
-const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'examples', 'maxTokens', 'teacher', 'teacherModel', 'from'];
+const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'projectionLr', 'negatives', 'examples', 'maxTokens', 'teacher', 'teacherModel', 'from'];
 const SEQUENTIAL_ONLY = ['loss', 'epochs', 'hidden', 'blocks', 'heads', 'dropout', 'maxLength', 'batchSize', 'evalEvery'];
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -112,6 +124,8 @@ export function register(program: Command): void {
     .option('--lr <lr>', 'learning rate (R2END: of the distillation)')
     .option('--distill-epochs <n>', 'distillation epochs')
     .option('--projection-epochs <n>', 'projection epochs (early stopping on validation NDCG@10)')
+    .option('--projection-lr <lr>', 'learning rate of the projection')
+    .option('--negatives <n>', "negatives per projection training pair, or 'all' (every other item: a full softmax)")
     .addOption(new Option('--examples <which>', 'projection training pairs').choices(['last', 'all']))
     .option('--max-tokens <n>', 'encoder token window')
     .option('--teacher <backend>', 'whose texts to learn from (default: the last teach run)')

@@ -64,7 +64,8 @@ export const trainConfigSchema = z
       .object({
         dim: z.number().int().positive().default(512),
         tau: positive.default(0.07),
-        negatives: z.number().int().positive().default(99),
+        /** Negatives each positive meets; `all` = every other item (a full softmax, shared by the batch). */
+        negatives: z.union([z.number().int().positive(), z.literal('all')]).default(99),
         batchSize: z.number().int().positive().default(128),
         lr: positive.default(1e-4),
         epochs: z.number().int().positive().default(10),
@@ -84,6 +85,8 @@ export const trainConfigSchema = z
         /** Validation users scored after each epoch for early stopping (0 = all). */
         validUsers: z.number().int().nonnegative().default(0),
       })
+      // Every item for every pair would project B x I items a step.
+      .refine((p) => !(p.negatives === 'all' && p.negativeSharing === 'per-user'), { message: 'negatives "all" needs negativeSharing "shared"', path: ['negatives'] })
       .prefault({}),
     ablation: z.enum(ABLATIONS).default('none'),
   })

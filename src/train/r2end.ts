@@ -178,6 +178,7 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
       const head = ProjectionHead.create({ inDim: items.cols, outDim: p.dim, temperature: p.tau, regularization: cfg.ablation === 'no-reg' ? 0 : p.lambda }, { seed: cfg.seed, device: cfg.device });
       head.setItems(items.data);
       const trainer = head.trainer({ learningRate: p.lr });
+      const negativeCount = p.negatives === 'all' ? items.rows : p.negatives;
       const rng = new Random(cfg.seed + 3);
       const positives = Int32Array.from(trainPairs, (pair) => ds.sequences[pair.user][pair.end]);
       const validTargets = validPairs.map((pair) => ds.sequences[pair.user][pair.end]);
@@ -193,7 +194,7 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
           const x = new Float32Array(rows.length * users.cols);
           rows.forEach((row, r) => x.set(users.data.subarray(row * users.cols, (row + 1) * users.cols), r * users.cols));
           const pos = Int32Array.from(rows, (row) => positives[row]);
-          const negatives = p.negativeSharing === 'shared' ? distinctItems(rng, p.negatives, items.rows) : sampleNegatives(rng, pos, p.negatives, items.rows);
+          const negatives = p.negativeSharing === 'shared' ? distinctItems(rng, negativeCount, items.rows) : sampleNegatives(rng, pos, negativeCount, items.rows);
           loss += await trainer.step(x, pos, negatives, p.negativeSharing);
           batches++;
           bar.tick(rows.length);

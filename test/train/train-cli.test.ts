@@ -91,7 +91,7 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.match(relearned.stderr, /targets: done .* skipped/);
   assert.match(relearned.stderr, /distill: settings changed since it ran; running again: distill,/);
   // A sweep starts from another model's stages: only what differs runs, under the new name.
-  const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2', '--patience', '7']);
+  const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2', '--patience', '7', '--negatives', 'all', '--projection-lr', '3e-4']);
   assert.equal(swept.status, 0, swept.stderr);
   assert.match(swept.stderr, /users: done .* skipped/);
   assert.match(swept.stderr, /project: settings changed since it ran; running again: project, bundle/);
@@ -99,6 +99,8 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.equal(record.model, 'r2end-p2');
   assert.equal(record.curves.projection.length, 2);
   assert.equal(record.config.projection.patience, 7, '--patience reaches the projection');
+  assert.equal(record.config.projection.negatives, 'all');
+  assert.equal(record.config.projection.lr, 3e-4);
   const again2 = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end']);
   assert.equal(again2.status, 2);
   assert.match(again2.stderr, /--from r2end: model r2end-p2 already exists/);
@@ -113,6 +115,8 @@ test('bad training settings give one line naming the flag or field', () => {
     [['--encoder', 'no-such-encoder'], /^r2end: --encoder no-such-encoder: expected use-lite or a model directory/],
     [['--config', configFile({ distill: { lr: -0.1 } })], /^r2end: --config .*: field "distill.lr": /],
     [['--config', configFile({ projection: { tau: 'warm' } })], /^r2end: --config .*: field "projection.tau": /],
+    [['--negatives', 'many'], /^r2end: --negatives many: expected a whole number >= 1 or 'all'$/],
+    [['--config', configFile({ projection: { negatives: 'all', negativeSharing: 'per-user' } })], /^r2end: --config .*: field "projection.negatives": negatives "all" needs negativeSharing "shared"/],
     [['--ablation', 'everything'], /^error: option '--ablation <what>' argument 'everything' is invalid/],
   ];
   for (const [flags, pattern] of cases) {

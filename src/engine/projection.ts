@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { check } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
-import { createModel, createTrainer, matrix, type NativeModel, type NativeTrainer, type TrainerOptions } from './native.js';
+import { createModel, createTrainer, matrix, type NativeModel, type NativeTrainer, type Precision, type TrainerOptions } from './native.js';
 import { Random } from './random.js';
 
 export interface ProjectionConfig {
@@ -31,7 +31,7 @@ export class ProjectionHead {
   ) {}
 
   /** A new head, initialised like torch.nn.Linear (uniform in +-1/sqrt(inDim)) from a seed. */
-  static create(config: Partial<ProjectionConfig> & Pick<ProjectionConfig, 'inDim' | 'outDim'>, options: { seed?: number; device?: string } = {}): ProjectionHead {
+  static create(config: Partial<ProjectionConfig> & Pick<ProjectionConfig, 'inDim' | 'outDim'>, options: { seed?: number; device?: string; precision?: Precision } = {}): ProjectionHead {
     const full: ProjectionConfig = { temperature: 0.07, regularization: 0.5, ...config };
     for (const key of ['inDim', 'outDim'] as const) check(Number.isInteger(full[key]) && full[key] > 0, `projection ${key} must be a positive integer, got ${full[key]}`);
     const random = new Random(options.seed ?? 0);
@@ -40,19 +40,19 @@ export class ProjectionHead {
       ['weight', { shape: [full.outDim, full.inDim], data: random.uniforms(full.outDim * full.inDim, -bound, bound) }],
       ['bias', { shape: [full.outDim], data: random.uniforms(full.outDim, -bound, bound) }],
     ]);
-    return ProjectionHead.fromTensors(full, tensors, options.device, 'projection');
+    return ProjectionHead.fromTensors(full, tensors, options, 'projection');
   }
 
-  static load(dir: string, options: { device?: string } = {}): ProjectionHead {
+  static load(dir: string, options: { device?: string; precision?: Precision } = {}): ProjectionHead {
     const configPath = join(dir, 'projection.json');
     const config = readJsonFile<ProjectionConfig>(configPath, 'a saved projection head');
     const weightsPath = join(dir, 'projection.safetensors');
-    return ProjectionHead.fromTensors(config, readSafetensors(weightsPath), options.device, weightsPath);
+    return ProjectionHead.fromTensors(config, readSafetensors(weightsPath), options, weightsPath);
   }
 
-  private static fromTensors(config: ProjectionConfig, tensors: Map<string, NamedTensor>, device: string | undefined, source: string): ProjectionHead {
+  private static fromTensors(config: ProjectionConfig, tensors: Map<string, NamedTensor>, options: { device?: string; precision?: Precision }, source: string): ProjectionHead {
     const numeric = { inDim: config.inDim, outDim: config.outDim, temperature: config.temperature, regularization: config.regularization };
-    return new ProjectionHead(config, createModel('projection', numeric, Object.fromEntries(tensors), { device }, source));
+    return new ProjectionHead(config, createModel('projection', numeric, Object.fromEntries(tensors), { device: options.device, precision: options.precision }, source));
   }
 
   /** The item matrix [I, inDim] that positives and negatives index into. */

@@ -64,6 +64,11 @@ export const trainConfigSchema = z
       .object({
         dim: z.number().int().positive().default(512),
         tau: positive.default(0.07),
+        /**
+         * Not in the paper: the projection's compute precision while it trains. float32 by default
+         * (cheap with 99 negatives); bfloat16 makes a step over every item 2.5x faster here.
+         */
+        precision: z.enum(PRECISIONS).default('float32'),
         /** Negatives each positive meets; `all` = every other item (a full softmax, shared by the batch). */
         negatives: z.union([z.number().int().positive(), z.literal('all')]).default(99),
         batchSize: z.number().int().positive().default(128),

@@ -175,7 +175,7 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
       const items = loadMatrix(itemsFile, 'e');
       const users = loadMatrix(usersFile, 'train');
       const valid = loadMatrix(usersFile, 'valid');
-      const head = ProjectionHead.create({ inDim: items.cols, outDim: p.dim, temperature: p.tau, regularization: cfg.ablation === 'no-reg' ? 0 : p.lambda }, { seed: cfg.seed, device: cfg.device });
+      const head = ProjectionHead.create({ inDim: items.cols, outDim: p.dim, temperature: p.tau, regularization: cfg.ablation === 'no-reg' ? 0 : p.lambda }, { seed: cfg.seed, device: cfg.device, precision: p.precision });
       head.setItems(items.data);
       const trainer = head.trainer({ learningRate: p.lr });
       const negativeCount = p.negatives === 'all' ? items.rows : p.negatives;

@@ -117,6 +117,7 @@ test('bad training settings give one line naming the flag or field', () => {
     [['--config', configFile({ projection: { tau: 'warm' } })], /^r2end: --config .*: field "projection.tau": /],
     [['--negatives', 'many'], /^r2end: --negatives many: expected a whole number >= 1 or 'all'$/],
     [['--config', configFile({ projection: { negatives: 'all', negativeSharing: 'per-user' } })], /^r2end: --config .*: field "projection.negatives": negatives "all" needs negativeSharing "shared"/],
+    [['--config', configFile({ projection: { precision: 'half' } })], /^r2end: --config .*: field "projection.precision": /],
     [['--ablation', 'everything'], /^error: option '--ablation <what>' argument 'everything' is invalid/],
   ];
   for (const [flags, pattern] of cases) {

@@ -27,6 +27,7 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
     projection: {
       epochs: num('--projection-epochs', o.projectionEpochs),
       lr: num('--projection-lr', o.projectionLr),
+      precision: o.projectionPrecision,
       negatives: negativesFlag(o.negatives),
       patience: o.patience === undefined ? undefined : parseIntFlag('--patience', o.patience, 1),
       examples: o.examples,
@@ -62,7 +63,7 @@ function sequentialFlagLayer(o: Record<string, string | undefined>): Record<stri
 }
 
 /** Flags that only one family of models reads, by the commander option name. */
-const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'projectionLr', 'negatives', 'examples', 'maxTokens', 'teacher', 'teacherModel', 'from'];
+const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'projectionLr', 'projectionPrecision', 'negatives', 'examples', 'maxTokens', 'teacher', 'teacherModel', 'from'];
 const SEQUENTIAL_ONLY = ['loss', 'epochs', 'hidden', 'blocks', 'heads', 'dropout', 'maxLength', 'batchSize', 'evalEvery'];
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -125,6 +126,7 @@ export function register(program: Command): void {
     .option('--distill-epochs <n>', 'distillation epochs')
     .option('--projection-epochs <n>', 'projection epochs (early stopping on validation NDCG@10)')
     .option('--projection-lr <lr>', 'learning rate of the projection')
+    .addOption(new Option('--projection-precision <p>', 'compute precision of the projection while it trains (default float32)').choices([...PRECISIONS]))
     .option('--negatives <n>', "negatives per projection training pair, or 'all' (every other item: a full softmax)")
     .addOption(new Option('--examples <which>', 'projection training pairs').choices(['last', 'all']))
     .option('--max-tokens <n>', 'encoder token window')

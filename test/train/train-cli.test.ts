@@ -91,7 +91,7 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.match(relearned.stderr, /targets: done .* skipped/);
   assert.match(relearned.stderr, /distill: settings changed since it ran; running again: distill,/);
   // A sweep starts from another model's stages: only what differs runs, under the new name.
-  const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2', '--patience', '7', '--negatives', 'all', '--projection-lr', '3e-4']);
+  const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2', '--patience', '7', '--negatives', 'all', '--projection-lr', '3e-4', '--projection-precision', 'bfloat16']);
   assert.equal(swept.status, 0, swept.stderr);
   assert.match(swept.stderr, /users: done .* skipped/);
   assert.match(swept.stderr, /project: settings changed since it ran; running again: project, bundle/);
@@ -101,6 +101,7 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.equal(record.config.projection.patience, 7, '--patience reaches the projection');
   assert.equal(record.config.projection.negatives, 'all');
   assert.equal(record.config.projection.lr, 3e-4);
+  assert.equal(record.config.projection.precision, 'bfloat16');
   const again2 = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end']);
   assert.equal(again2.status, 2);
   assert.match(again2.stderr, /--from r2end: model r2end-p2 already exists/);

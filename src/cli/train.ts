@@ -12,13 +12,16 @@ import { UserError } from '../util/errors.js';
 import { formatDuration } from '../util/progress.js';
 import { parseIntFlag, parseNumberFlag } from './flags.js';
 
+/** A flag's value parsed, or undefined when the flag was not given (the layer below decides). */
+const int = (flag: string, v: string | undefined, min = 1) => (v === undefined ? undefined : parseIntFlag(flag, v, min));
+const num = (flag: string, v: string | undefined, min = Number.MIN_VALUE, max = Infinity) => (v === undefined ? undefined : parseNumberFlag(flag, v, min, max));
+
 /** Flags that override the config file, as a partial config. */
 function flagLayer(o: Record<string, string | undefined>): Record<string, unknown> {
-  const num = (flag: string, v: string | undefined, min = Number.MIN_VALUE, max = Infinity) => (v === undefined ? undefined : parseNumberFlag(flag, v, min, max));
   return {
     encoder: o.encoder,
-    maxTokens: o.maxTokens === undefined ? undefined : parseIntFlag('--max-tokens', o.maxTokens, 2),
-    seed: o.seed === undefined ? undefined : parseIntFlag('--seed', o.seed, 0),
+    maxTokens: int('--max-tokens', o.maxTokens, 2),
+    seed: int('--seed', o.seed, 0),
     device: o.device,
     precision: o.precision,
     ablation: o.ablation,
@@ -29,7 +32,7 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
       lr: num('--projection-lr', o.projectionLr),
       precision: o.projectionPrecision,
       negatives: negativesFlag(o.negatives),
-      patience: o.patience === undefined ? undefined : parseIntFlag('--patience', o.patience, 1),
+      patience: int('--patience', o.patience),
       examples: o.examples,
     },
   };
@@ -43,19 +46,18 @@ function negativesFlag(v: string | undefined): number | 'all' | undefined {
 
 /** Flags of the sequential models, as a partial config. */
 function sequentialFlagLayer(o: Record<string, string | undefined>): Record<string, unknown> {
-  const int = (flag: string, v: string | undefined, min = 1) => (v === undefined ? undefined : parseIntFlag(flag, v, min));
   return {
     loss: o.loss,
     epochs: int('--epochs', o.epochs),
     hidden: int('--hidden', o.hidden),
     blocks: int('--blocks', o.blocks),
     heads: int('--heads', o.heads),
-    dropout: o.dropout === undefined ? undefined : parseNumberFlag('--dropout', o.dropout, 0, 0.99),
+    dropout: num('--dropout', o.dropout, 0, 0.99),
     maxLength: int('--max-length', o.maxLength),
     batchSize: int('--batch-size', o.batchSize),
     patience: int('--patience', o.patience),
     evalEvery: int('--eval-every', o.evalEvery),
-    lr: o.lr === undefined ? undefined : parseNumberFlag('--lr', o.lr, Number.MIN_VALUE),
+    lr: num('--lr', o.lr),
     seed: int('--seed', o.seed, 0),
     device: o.device,
     precision: o.precision,

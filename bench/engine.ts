@@ -15,6 +15,7 @@ import type { EngineEncoder } from '../src/encoder/engine-encoder.js';
 import { cpuHasBf16, engine, type Precision } from '../src/engine/native.js';
 import { Random } from '../src/engine/random.js';
 import { topK } from '../src/engine/topk.js';
+import { round } from './numbers.js';
 
 const tokens = 128;
 const batch = 16;
@@ -118,10 +119,6 @@ function minRowCosine(a: Float32Array, b: Float32Array, dim: number): number {
 
 function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
-function round(x: number, digits = 2): number {
-  return Number(x.toFixed(digits));
 }
 
 const info = engine().info();

@@ -8,13 +8,13 @@ import { loadavg } from 'node:os';
 import { cpuHasBf16, type Precision } from '../src/engine/native.js';
 import { ProjectionHead } from '../src/engine/projection.js';
 import { Random } from '../src/engine/random.js';
+import { round } from './numbers.js';
 
 const items = 12101, dim = 512, batch = 128, rounds = 6, stepsPerRound = 4;
 const random = new Random(11);
 const itemMatrix = random.normals(items * dim, 1);
 const precisions: Precision[] = cpuHasBf16() ? ['float32', 'bfloat16'] : ['float32'];
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 async function measure(negatives: number): Promise<Record<string, unknown>> {
   const trainers = precisions.map((precision) => {
@@ -37,8 +37,8 @@ async function measure(negatives: number): Promise<Record<string, unknown>> {
     }
   }
   const out: Record<string, unknown> = { negatives: Math.min(negatives, items) };
-  precisions.forEach((precision, p) => (out[`${precision}_ms_per_step`] = round(median(times[p]))));
-  if (precisions.length === 2) out.bfloat16_speedup = round(median(times[0]) / median(times[1]), 2);
+  precisions.forEach((precision, p) => (out[`${precision}_ms_per_step`] = round(median(times[p]), 1)));
+  if (precisions.length === 2) out.bfloat16_speedup = round(median(times[0]) / median(times[1]));
   return out;
 }
 
@@ -48,9 +48,9 @@ const result = {
   batch,
   rounds,
   steps_per_round: stepsPerRound,
-  load_average_1m_at_start: round(loadavg()[0], 2),
+  load_average_1m_at_start: round(loadavg()[0]),
   paper_99_negatives: await measure(99),
   every_item: await measure(items),
-  load_average_1m_at_end: round(loadavg()[0], 2),
+  load_average_1m_at_end: round(loadavg()[0]),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -25,6 +25,7 @@ import { OpenAIBackend } from '../src/teacher/openai.js';
 import { runJobs } from '../src/teacher/runner.js';
 import { TeacherStore } from '../src/teacher/store.js';
 import { TEMPLATE_MODEL, TemplateTeacher } from '../src/teacher/template-teacher.js';
+import { round } from './numbers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -35,7 +36,6 @@ const { values } = parseArgs({
   },
 });
 const seconds = (from: number) => (performance.now() - from) / 1000;
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 const work = mkdtempSync(join(tmpdir(), 'r2end-bench-teacher-'));
 let t = performance.now();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { check } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
-import { createModel, createTrainer, matrix, type NativeModel, type NativeTrainer, type Precision, type TrainerOptions } from './native.js';
+import { createModel, createTrainer, matrix, type ModelOptions, type NativeModel, type NativeTrainer, type TrainerOptions } from './native.js';
 import { Random } from './random.js';
 
 export interface ProjectionConfig {
@@ -21,6 +21,9 @@ export interface ProjectionConfig {
   regularization: number;
 }
 
+/** Where the head runs and in which compute precision. */
+type HeadOptions = Pick<ModelOptions, 'device' | 'precision'>;
+
 export class ProjectionHead {
   private items = 0;
 
@@ -31,7 +34,7 @@ export class ProjectionHead {
   ) {}
 
   /** A new head, initialised like torch.nn.Linear (uniform in +-1/sqrt(inDim)) from a seed. */
-  static create(config: Partial<ProjectionConfig> & Pick<ProjectionConfig, 'inDim' | 'outDim'>, options: { seed?: number; device?: string; precision?: Precision } = {}): ProjectionHead {
+  static create(config: Partial<ProjectionConfig> & Pick<ProjectionConfig, 'inDim' | 'outDim'>, options: HeadOptions & { seed?: number } = {}): ProjectionHead {
     const full: ProjectionConfig = { temperature: 0.07, regularization: 0.5, ...config };
     for (const key of ['inDim', 'outDim'] as const) check(Number.isInteger(full[key]) && full[key] > 0, `projection ${key} must be a positive integer, got ${full[key]}`);
     const random = new Random(options.seed ?? 0);
@@ -43,14 +46,14 @@ export class ProjectionHead {
     return ProjectionHead.fromTensors(full, tensors, options, 'projection');
   }
 
-  static load(dir: string, options: { device?: string; precision?: Precision } = {}): ProjectionHead {
+  static load(dir: string, options: HeadOptions = {}): ProjectionHead {
     const configPath = join(dir, 'projection.json');
     const config = readJsonFile<ProjectionConfig>(configPath, 'a saved projection head');
     const weightsPath = join(dir, 'projection.safetensors');
     return ProjectionHead.fromTensors(config, readSafetensors(weightsPath), options, weightsPath);
   }
 
-  private static fromTensors(config: ProjectionConfig, tensors: Map<string, NamedTensor>, options: { device?: string; precision?: Precision }, source: string): ProjectionHead {
+  private static fromTensors(config: ProjectionConfig, tensors: Map<string, NamedTensor>, options: HeadOptions, source: string): ProjectionHead {
     const numeric = { inDim: config.inDim, outDim: config.outDim, temperature: config.temperature, regularization: config.regularization };
     return new ProjectionHead(config, createModel('projection', numeric, Object.fromEntries(tensors), { device: options.device, precision: options.precision }, source));
   }

@@ -6,10 +6,12 @@ import type { TeacherJob } from './prompts.js';
 import type { TeacherId } from './store.js';
 
 /** Bump when the wording changes: it is the "model" part of the cache key. */
-export const TEMPLATE_MODEL = 'template-v1';
+export const TEMPLATE_MODEL = 'template-v2';
 
 const DAY = 86_400;
 const NAME_WORDS = 7;
+/** How many of its buyers' previous items an item description names. */
+const PRIOR_NAMES = 3;
 
 /**
  * The offline, deterministic teacher. NOT an LLM: it states facts read from the training data
@@ -140,14 +142,13 @@ export class TemplateTeacher implements OnlineBackend {
     const path = this.paths[item];
     const leaves = this.leaves;
     const out = [`Users who prefer ${path.length ? leaves[item] : 'items like this'}${it.brand ? ` from ${plain(it.brand)}` : ''} would find this item suitable.`];
+    // The items bought just before it come straight after the opening: they are what links a
+    // candidate to a user's latest purchases, and a short-window encoder cuts the end.
+    const { list: priors } = this.priorStats(item);
+    if (priors.length) out.push(`Its buyers bought ${priors.slice(0, PRIOR_NAMES).map(([i]) => `"${this.names[i]}"`).join(', ')} just before it.`);
     if (path.length > 1) out.push(`It belongs to ${tail(path, 3)}.`);
-    const { list: priors, byLeaf: leafCounts, total: buyers } = this.priorStats(item);
-    if (buyers > 0) {
-      const byLeaf = leafCounts.slice(0, 2);
-      const brands = countBy(priors, ([i]) => items[i].brand ?? '').filter(([b]) => b).slice(0, 2);
-      out.push(`Its buyers bought ${byLeaf.map(([l, n]) => `${l} (${n} of ${buyers})`).join(' or ')} just before it, e.g. "${this.names[priors[0][0]]}".`);
-      if (brands.length) out.push(`Brands they bought before: ${brands.map(([b, n]) => `${plain(b)} (${n})`).join(', ')}.`);
-    }
+    const brands = countBy(priors, ([i]) => items[i].brand ?? '').filter(([b]) => b).slice(0, 2);
+    if (brands.length) out.push(`Brands they bought before: ${brands.map(([b, n]) => `${plain(b)} (${n})`).join(', ')}.`);
     const n = this.view.trainCount[item];
     out.push(n > 0 ? `Bought ${n} time${plural(n)} in the training data.` : 'No purchases in the training data.');
     return out.join(' ');

@@ -15,9 +15,9 @@ const GOLDEN_USERS: Record<string, string> = {
 
 const GOLDEN_ITEMS: Record<string, string> = {
   B00BZ1QN2C:
-    'Users who prefer Masks from Freeman would find this item suitable. It belongs to Face > Treatments & Masks > Masks. Its buyers bought Hair Regrowth Treatments (1 of 2) or Hair & Scalp Treatments (1 of 2) just before it, e.g. "Tropic Isle Strong Roots Red Pimento Hair". Brands they bought before: Nexxus (1). Bought 2 times in the training data.',
+    'Users who prefer Masks from Freeman would find this item suitable. Its buyers bought "Tropic Isle Strong Roots Red Pimento Hair", "Nexxus Youth Renewal Rejuvenating Elixir, 0.94 Ounce" just before it. It belongs to Face > Treatments & Masks > Masks. Brands they bought before: Nexxus (1). Bought 2 times in the training data.',
   B0068G8DTA:
-    'Users who prefer Pore Cleansing Strips from Biore would find this item suitable. It belongs to Face > Treatments & Masks > Pore Cleansing Strips. Its buyers bought Soaps (2 of 6) or Hand Creams & Lotions (1 of 6) just before it, e.g. "Dove Men + Care Body and Face". Brands they bought before: Dove (2), Hydroxatone (2). Bought 6 times in the training data.',
+    'Users who prefer Pore Cleansing Strips from Biore would find this item suitable. Its buyers bought "Dove Men + Care Body and Face", "Eucerin Intensive Repair Extra-Enriched Hand Creme, 2.7", "Hydroxatone Anti-Aging BB Cream Broad Spectrum SPF" just before it. It belongs to Face > Treatments & Masks > Pore Cleansing Strips. Brands they bought before: Dove (2), Hydroxatone (2). Bought 6 times in the training data.',
 };
 
 test('template teacher: golden texts on beauty_mini users and items', async () => {

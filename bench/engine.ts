@@ -23,7 +23,21 @@ const tokenizerDir = '/work/shared/models/all-MiniLM-L6-v2-tokenizer';
 
 /** Texts long enough that every one is cut to exactly 128 tokens. */
 function longTexts(n: number): string[] {
-  const words = ['hiking', 'boots', 'tent', 'espresso', 'novel', 'puzzle', 'headphones', 'yoga', 'mat', 'cookbook', 'pasta', 'running', 'shoes'];
+  const words = [
+    'hiking',
+    'boots',
+    'tent',
+    'espresso',
+    'novel',
+    'puzzle',
+    'headphones',
+    'yoga',
+    'mat',
+    'cookbook',
+    'pasta',
+    'running',
+    'shoes',
+  ];
   const random = new Random(3);
   return Array.from({ length: n }, () => Array.from({ length: 400 }, () => words[random.int(words.length)]).join(' '));
 }
@@ -55,17 +69,24 @@ async function timed(run: () => Promise<unknown>): Promise<{ wall: number; cpu: 
   return { wall: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
-async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlopsPerCpuSecond: number, encodeBatches: number, trainSteps: number) {
+async function measure(
+  encoder: EngineEncoder,
+  flops: FlopModel,
+  peakFlopsPerCpuSecond: number,
+  encodeBatches: number,
+  trainSteps: number,
+) {
   const texts = longTexts(batch * encodeBatches);
-  await encoder.encode(texts.slice(0, batch), { batchSize: batch });  // warm-up
+  await encoder.encode(texts.slice(0, batch), { batchSize: batch }); // warm-up
   let embeddings: Float32Array = new Float32Array();
   const encodeTime = await timed(async () => (embeddings = await encoder.encode(texts, { batchSize: batch })));
   const encodeRate = texts.length / encodeTime.wall;
   const trainer = encoder.trainer({ learningRate: 1e-5 });
   const targets = new Random(4).normals(batch * encoder.dim, 0.05);
-  await trainer.step(texts.slice(0, batch), targets);  // warm-up (allocates optimiser state)
+  await trainer.step(texts.slice(0, batch), targets); // warm-up (allocates optimiser state)
   const trainTime = await timed(async () => {
-    for (let s = 0; s < trainSteps; s++) await trainer.step(texts.slice((s % encodeBatches) * batch, (s % encodeBatches + 1) * batch), targets);
+    for (let s = 0; s < trainSteps; s++)
+      await trainer.step(texts.slice((s % encodeBatches) * batch, ((s % encodeBatches) + 1) * batch), targets);
   });
   const trainRate = (trainSteps * batch) / trainTime.wall;
   const forward = flops.forwardFlops(tokens);
@@ -87,7 +108,12 @@ async function measure(encoder: EngineEncoder, flops: FlopModel, peakFlopsPerCpu
 }
 
 /** The encoder measured in float32 and, where the CPU has native bfloat16, in mixed precision. */
-async function measurePrecisions(load: (precision: Precision) => EngineEncoder, flops: FlopModel, peakFlopsPerCpuSecond: number, rounds: number) {
+async function measurePrecisions(
+  load: (precision: Precision) => EngineEncoder,
+  flops: FlopModel,
+  peakFlopsPerCpuSecond: number,
+  rounds: number,
+) {
   const precisions: Precision[] = cpuHasBf16() ? ['float32', 'bfloat16'] : ['float32'];
   const out: Record<string, unknown> = {};
   const embeddings: Float32Array[] = [];
@@ -101,7 +127,10 @@ async function measurePrecisions(load: (precision: Precision) => EngineEncoder, 
   }
   if (embeddings.length === 2) {
     const dim = embeddings[0].length / (batch * rounds);
-    out.bfloat16_over_float32 = { encode: round(rates[1].encode / rates[0].encode), train: round(rates[1].train / rates[0].train) };
+    out.bfloat16_over_float32 = {
+      encode: round(rates[1].encode / rates[0].encode),
+      train: round(rates[1].train / rates[0].train),
+    };
     out.bfloat16_cosine_to_float32_min = round(minRowCosine(embeddings[0], embeddings[1], dim), 5);
   }
   return out;
@@ -110,8 +139,14 @@ async function measurePrecisions(load: (precision: Precision) => EngineEncoder, 
 function minRowCosine(a: Float32Array, b: Float32Array, dim: number): number {
   let worst = 1;
   for (let r = 0; r < a.length / dim; r++) {
-    let dot = 0, x = 0, y = 0;
-    for (let k = r * dim; k < (r + 1) * dim; k++) (dot += a[k] * b[k]), (x += a[k] * a[k]), (y += b[k] * b[k]);
+    let dot = 0;
+    let x = 0;
+    let y = 0;
+    for (let k = r * dim; k < (r + 1) * dim; k++) {
+      dot += a[k] * b[k];
+      x += a[k] * a[k];
+      y += b[k] * b[k];
+    }
     worst = Math.min(worst, dot / Math.sqrt(x * y));
   }
   return worst;
@@ -152,19 +187,33 @@ try {
     // Other processes on the machine: a 1-minute load above the core count means shared cores.
     load_average_1m_at_start: round(loadBefore),
   };
-  const load = (spec: string) => (precision: Precision) => loadEncoder(spec, { maxTokens: tokens, precision, onWarning: () => {} });
+  const load = (spec: string) => (precision: Precision) =>
+    loadEncoder(spec, { maxTokens: tokens, precision, onWarning: () => {} });
   result.use_lite = await measurePrecisions(load('use-lite'), useLiteFlops, peakFlopsPerCpuSecond, 8);
   for (const [name, shape] of Object.entries(shapes)) {
     const dir = join(work, name);
     writeRandomBert(dir, tokenizerDir, shape);
-    result[name] = await measurePrecisions(load(dir), bertFlops(shape), peakFlopsPerCpuSecond, shape.hiddenSize > 384 ? 2 : 6);
+    result[name] = await measurePrecisions(
+      load(dir),
+      bertFlops(shape),
+      peakFlopsPerCpuSecond,
+      shape.hiddenSize > 384 ? 2 : 6,
+    );
   }
   const random = new Random(9);
   const queries = random.normals(22363 * 512, 1);
   const items = random.normals(12101 * 512, 1);
   const exclude = Array.from({ length: 22363 }, () => Array.from({ length: 8 }, () => random.int(12101)));
   const topkTime = await timed(() => topK(queries, items, 512, 20, { exclude }));
-  result.topk = { queries: 22363, items: 12101, dim: 512, k: 20, excluded_per_query: 8, seconds: round(topkTime.wall, 3), cpu_seconds: round(topkTime.cpu, 3) };
+  result.topk = {
+    queries: 22363,
+    items: 12101,
+    dim: 512,
+    k: 20,
+    excluded_per_query: 8,
+    seconds: round(topkTime.wall, 3),
+    cpu_seconds: round(topkTime.cpu, 3),
+  };
   result.peak_rss_mb = peakRssMb();
   result.load_average_1m_at_end = round(loadavg()[0]);
   process.stdout.write(JSON.stringify(result) + '\n');

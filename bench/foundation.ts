@@ -15,7 +15,11 @@ import { datasetDir } from './datasets.js';
  * Targets on beauty: prepare < 10 s, evaluating a baseline on all users < 5 s.
  */
 async function main() {
-  const out: Record<string, unknown> = { bench: 'foundation', node: process.version, started: new Date().toISOString() };
+  const out: Record<string, unknown> = {
+    bench: 'foundation',
+    node: process.version,
+    started: new Date().toISOString(),
+  };
   for (const name of ['beauty', 'beauty_mini']) {
     const work = tempWork();
     const ws = Workspace.open(work, { create: true });
@@ -31,9 +35,24 @@ async function main() {
       await rec.fit(ds);
       const fitSeconds = (performance.now() - t) / 1000;
       const r = await evaluate(rec, ds, { split: 'test', silent: true });
-      evals[rec.name] = { fit_seconds: fitSeconds, evaluate_seconds: r.seconds, users: r.users, items: r.items, metrics: r.metrics, longtail: r.longtail, 'coverage@10': r['coverage@10'] };
+      evals[rec.name] = {
+        fit_seconds: fitSeconds,
+        evaluate_seconds: r.seconds,
+        users: r.users,
+        items: r.items,
+        metrics: r.metrics,
+        longtail: r.longtail,
+        'coverage@10': r['coverage@10'],
+      };
     }
-    out[name] = { prepare_seconds: prepareSeconds, load_seconds: loadSeconds, kept: report.kept, ties: 'expected', split: 'test', evaluate: evals };
+    out[name] = {
+      prepare_seconds: prepareSeconds,
+      load_seconds: loadSeconds,
+      kept: report.kept,
+      ties: 'expected',
+      split: 'test',
+      evaluate: evals,
+    };
     ws.close();
     rmSync(work, { recursive: true, force: true });
   }

@@ -10,7 +10,11 @@ import { ProjectionHead } from '../src/engine/projection.js';
 import { Random } from '../src/engine/random.js';
 import { round } from './numbers.js';
 
-const items = 12101, dim = 512, batch = 128, rounds = 6, stepsPerRound = 4;
+const items = 12101,
+  dim = 512,
+  batch = 128,
+  rounds = 6,
+  stepsPerRound = 4;
 const random = new Random(11);
 const itemMatrix = random.normals(items * dim, 1);
 const precisions: Precision[] = cpuHasBf16() ? ['float32', 'bfloat16'] : ['float32'];
@@ -22,7 +26,10 @@ async function measure(negatives: number): Promise<Record<string, unknown>> {
     head.setItems(itemMatrix);
     return head.trainer({ learningRate: 1e-4 });
   });
-  const shared = negatives >= items ? Int32Array.from({ length: items }, (_, i) => i) : Int32Array.from({ length: negatives }, () => random.int(items));
+  const shared =
+    negatives >= items
+      ? Int32Array.from({ length: items }, (_, i) => i)
+      : Int32Array.from({ length: negatives }, () => random.int(items));
   const times: number[][] = precisions.map(() => []);
   // Round 0 warms up every precision and is not counted.
   for (let r = 0; r <= rounds; r++) {

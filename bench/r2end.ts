@@ -25,7 +25,11 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 function cli(args: string[]): { seconds: number; stdout: string } {
   log(`$ r2end ${args.join(' ')}`);
   const start = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
   return { seconds: (performance.now() - start) / 1000, stdout: r.stdout };
 }
@@ -73,35 +77,60 @@ async function latency(ws: Workspace) {
 
 /** The result so far, written after every phase so a bench stopped part-way still reports. */
 function save(out: Record<string, unknown>): void {
-  writeFileSync(join(PACKAGE_ROOT, 'bench', 'results', `r2end-${dataset}.partial.json`), `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(
+    join(PACKAGE_ROOT, 'bench', 'results', `r2end-${dataset}.partial.json`),
+    `${JSON.stringify(out, null, 2)}\n`,
+  );
 }
 
 function evaluateAll(recommenders: string[], results: Record<string, unknown>): void {
   for (const rec of recommenders) {
     const r = JSON.parse(cli(['evaluate', '--work', work, '--recommender', rec, '--json']).stdout);
-    results[rec] = { metrics: r.metrics, longtail: r.longtail, 'coverage@10': r['coverage@10'], users: r.users, items: r.items, evaluate_seconds: r.seconds, about: r.about };
+    results[rec] = {
+      metrics: r.metrics,
+      longtail: r.longtail,
+      'coverage@10': r['coverage@10'],
+      users: r.users,
+      items: r.items,
+      evaluate_seconds: r.seconds,
+      about: r.about,
+    };
   }
 }
 
 /** Trains model `name` with extra flags, starting from model `from`'s stages on the first run. */
 function trainVariant(name: string, from: string, flags: string[], extra: string[]): number {
   const resume = existsSync(join(work, 'models', name, 'stages.json'));
-  return cli(['train', '--work', work, '--name', name, ...(resume ? [] : ['--from', from]), ...flags, ...extra]).seconds;
+  return cli(['train', '--work', work, '--name', name, ...(resume ? [] : ['--from', from]), ...flags, ...extra])
+    .seconds;
 }
 
 /** Sum of a model's stage times (stages copied with --from count as the source measured them). */
 function trainingSeconds(name: string): { stages: Record<string, number>; total: number } {
-  const stages = JSON.parse(readFileSync(join(work, 'models', name, 'training.json'), 'utf8')).seconds as Record<string, number>;
+  const stages = JSON.parse(readFileSync(join(work, 'models', name, 'training.json'), 'utf8')).seconds as Record<
+    string,
+    number
+  >;
   return { stages, total: Object.values(stages).reduce((a, b) => a + b, 0) };
 }
 
 async function main() {
-  const out: Record<string, unknown> = { bench: 'r2end', dataset, split: 'test', ties: 'expected over a random order of tied items', teacher: 'template (not an LLM)', encoder: 'use-lite', workspace: work, started: new Date().toISOString() };
+  const out: Record<string, unknown> = {
+    bench: 'r2end',
+    dataset,
+    split: 'test',
+    ties: 'expected over a random order of tied items',
+    teacher: 'template (not an LLM)',
+    encoder: 'use-lite',
+    workspace: work,
+    started: new Date().toISOString(),
+  };
   const seconds: Record<string, number> = {};
   const results: Record<string, unknown> = {};
   out.seconds = seconds;
   out.results = results;
-  if (!existsSync(join(work, Workspace.DB_FILE))) seconds.prepare = cli(['prepare', '--data', datasetDir(dataset), '--work', work]).seconds;
+  if (!existsSync(join(work, Workspace.DB_FILE)))
+    seconds.prepare = cli(['prepare', '--data', datasetDir(dataset), '--work', work]).seconds;
   seconds.teach = cli(['teach', '--work', work, '--backend', 'template']).seconds;
   const extra = process.env.R2END_BENCH_CONFIG ? ['--config', process.env.R2END_BENCH_CONFIG] : [];
   // R2END with the paper's settings (appendix D).
@@ -127,9 +156,25 @@ async function main() {
   // softmax over the catalogue), lr 3e-4, up to 100 epochs stopped after 10 without a better
   // validation NDCG@10, bfloat16 matrix products; for R2END and ablation (1) alike, reusing
   // everything before the projection.
-  const full = ['--negatives', 'all', '--projection-lr', '3e-4', '--projection-epochs', '100', '--patience', '10', '--projection-precision', 'bfloat16'];
+  const full = [
+    '--negatives',
+    'all',
+    '--projection-lr',
+    '3e-4',
+    '--projection-epochs',
+    '100',
+    '--patience',
+    '10',
+    '--projection-precision',
+    'bfloat16',
+  ];
   seconds.train_r2end_full = trainVariant('r2end-full', 'r2end', full, extra);
-  seconds.train_no_reasoning_full = trainVariant('r2end-no-reasoning-full', 'r2end-no-reasoning', ['--ablation', 'no-reasoning', ...full], extra);
+  seconds.train_no_reasoning_full = trainVariant(
+    'r2end-no-reasoning-full',
+    'r2end-no-reasoning',
+    ['--ablation', 'no-reasoning', ...full],
+    extra,
+  );
   out.r2end_full_training_seconds = trainingSeconds('r2end-full');
   out.no_reasoning_full_training_seconds = trainingSeconds('r2end-no-reasoning-full');
   evaluateAll(['r2end-full', 'r2end-no-reasoning-full'], results);
@@ -139,14 +184,22 @@ async function main() {
   out.hybrids = hybrids;
   // The sequential partners (trained by the sequential bench, copied in) are evaluated here too,
   // so every row of the comparison comes from one run.
-  evaluateAll(['sasrec', 'sasrec-ce'].filter((m) => existsSync(join(work, 'models', m))), results);
+  evaluateAll(
+    ['sasrec', 'sasrec-ce'].filter((m) => existsSync(join(work, 'models', m))),
+    results,
+  );
   for (const partners of [['itemknn'], ['sasrec-ce'], ['sasrec'], ['sasrec-ce', 'itemknn']]) {
     if (partners.some((p) => p !== 'itemknn' && !existsSync(join(work, 'models', p)))) continue;
     const name = `hybrid-r2end-${partners.join('-')}`;
     const started = performance.now();
     cli(['hybrid', '--work', work, '--parts', ['r2end-full', ...partners].join(','), '--name', name]);
     const spec = JSON.parse(readFileSync(join(work, 'models', name, 'hybrid.json'), 'utf8'));
-    hybrids[name] = { parts: spec.parts, weights: spec.weights, validation: spec.validation, seconds: (performance.now() - started) / 1000 };
+    hybrids[name] = {
+      parts: spec.parts,
+      weights: spec.weights,
+      validation: spec.validation,
+      seconds: (performance.now() - started) / 1000,
+    };
     evaluateAll([name], results);
     save(out);
   }

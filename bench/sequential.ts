@@ -30,7 +30,11 @@ const MODELS: Array<{ label: string; name: string; args: string[] }> = [
 
 function cli(args: string[]): string {
   log(`$ r2end ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
   return r.stdout;
 }
@@ -73,9 +77,16 @@ function main() {
   }
   out.results = results;
   (out.load_average as number[]).push(loadavg()[0]);
-  const bce = results['SASRec-BCE'] as { metrics: Record<string, number>; metrics_history_masked: Record<string, number> };
+  const bce = results['SASRec-BCE'] as {
+    metrics: Record<string, number>;
+    metrics_history_masked: Record<string, number>;
+  };
   const ratio = (hr: number) => ({ ratio: hr / PAPER_HR10, within_10_percent: Math.abs(hr / PAPER_HR10 - 1) <= 0.1 });
-  out.paper = { 'SASRec-BCE HR@10': PAPER_HR10, this_protocol: ratio(bce.metrics['HR@10']), history_masked: ratio(bce.metrics_history_masked['HR@10']) };
+  out.paper = {
+    'SASRec-BCE HR@10': PAPER_HR10,
+    this_protocol: ratio(bce.metrics['HR@10']),
+    history_masked: ratio(bce.metrics_history_masked['HR@10']),
+  };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 

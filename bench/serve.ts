@@ -34,7 +34,8 @@ function workspace(): { work: string; dataset: string; model: string } {
     return { work, dataset: 'beauty', model: `reused from ${beauty} (copied)` };
   }
   const mini = join(tmpdir(), 'r2end-bench-serve-beauty_mini');
-  if (existsSync(join(mini, 'models', 'r2end', 'bundle.json'))) return { work: mini, dataset: 'beauty_mini', model: `reused from ${mini}` };
+  if (existsSync(join(mini, 'models', 'r2end', 'bundle.json')))
+    return { work: mini, dataset: 'beauty_mini', model: `reused from ${mini}` };
   if (!existsSync(join(mini, Workspace.DB_FILE))) cli(['prepare', '--data', datasetDir('beauty_mini'), '--work', mini]);
   cli(['teach', '--work', mini, '--backend', 'template']);
   cli(['train', '--work', mini]);
@@ -48,7 +49,10 @@ function bodies(work: string): string[] {
     const ds = loadDataset(ws);
     return ds.userIds.map((_, u) => {
       const c = evalCase(ds, u, 'test');
-      const history = Array.from(c.history, (item, p) => ({ item_id: ds.items[item].id, timestamp: c.historyTimes[p] })).slice(-8);
+      const history = Array.from(c.history, (item, p) => ({
+        item_id: ds.items[item].id,
+        timestamp: c.historyTimes[p],
+      })).slice(-8);
       return JSON.stringify({ history, k: 10 });
     });
   } finally {
@@ -74,7 +78,9 @@ function processCpuMs(pid: number): number | undefined {
 }
 
 function start(work: string, args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--work', work, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--work', work, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return new Promise((resolve, reject) => {
     let out = '';
@@ -108,7 +114,13 @@ async function load(server: Server, requests: string[], connections: number, sec
     url: `${url}/v1/recommend`,
     connections,
     duration: seconds,
-    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: requests[next++ % requests.length] }) }],
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: requests[next++ % requests.length] }),
+      },
+    ],
   });
   const serverMs = (processCpuMs(server.pid) ?? NaN) - (serverCpu ?? NaN);
   const client = process.cpuUsage(clientCpu);
@@ -127,7 +139,9 @@ async function load(server: Server, requests: string[], connections: number, sec
     mean_batch: after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0,
     server_cpu_ms_per_request,
     client_cpu_ms_per_request,
-    cpu_bound_requests_per_s: Number.isFinite(server_cpu_ms_per_request) ? Math.round((cpus().length * 1000) / (server_cpu_ms_per_request + client_cpu_ms_per_request)) : null,
+    cpu_bound_requests_per_s: Number.isFinite(server_cpu_ms_per_request)
+      ? Math.round((cpus().length * 1000) / (server_cpu_ms_per_request + client_cpu_ms_per_request))
+      : null,
   };
 }
 
@@ -154,7 +168,12 @@ async function main() {
   const returning = requests.slice(0, 2000);
   const server = await start(work, []);
   try {
-    for (const body of returning) await fetch(`${server.url}/v1/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    for (const body of returning)
+      await fetch(`${server.url}/v1/recommend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
     const cached = [];
     for (const c of [1, 16, 64]) {
       cached.push(await load(server, returning, c, SECONDS));
@@ -162,14 +181,22 @@ async function main() {
     }
     // Cold start: an item added through the API must be recommendable in the very next request.
     const title = 'Zyx bench-only holographic unicorn nail lacquer';
-    const add = await fetch(`${server.url}/v1/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ item_id: 'bench-new-item', title }] }) });
-    const next = await fetch(`${server.url}/v1/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: [{ text: title }], k: 10 }) });
+    const add = await fetch(`${server.url}/v1/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ item_id: 'bench-new-item', title }] }),
+    });
+    const next = await fetch(`${server.url}/v1/recommend`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ history: [{ text: title }], k: 10 }),
+    });
     const items = ((await next.json()) as { items: Array<{ item_id: string }> }).items;
     const out = {
       bench: 'serve',
       dataset,
       model,
-      endpoint: 'POST /v1/recommend, k=10, users\' test-time histories (last 8 items) in turn',
+      endpoint: "POST /v1/recommend, k=10, users' test-time histories (last 8 items) in turn",
       client: 'autocannon on 127.0.0.1, same machine',
       cores: cpus().length,
       load_average_1m_at_start: loadAtStart,
@@ -178,7 +205,10 @@ async function main() {
       returning_histories: returning.length,
       runs_encoding_every_request: encoded,
       runs_cached_histories: cached,
-      added_item: { status: add.status, rank_in_next_request: items.findIndex((i) => i.item_id === 'bench-new-item') + 1 },
+      added_item: {
+        status: add.status,
+        rank_in_next_request: items.findIndex((i) => i.item_id === 'bench-new-item') + 1,
+      },
       seconds: (Date.now() - started) / 1000,
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);

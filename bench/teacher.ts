@@ -50,23 +50,48 @@ const view = trainingView(ws, ds);
 const templatePlan = planJobs(view, teachConfigSchema.parse({ backend: 'template', model: TEMPLATE_MODEL }));
 const planSeconds = seconds(t);
 const templateJobs = [...templatePlan.reasoning, ...templatePlan.items];
-const template = await runJobs(templateJobs, new TemplateTeacher(view), TeacherStore.open(ws, { backend: 'template', model: TEMPLATE_MODEL }), { concurrency: 8, attempts: 1, retries: 0, backoffMs: 0, maxBackoffMs: 0 });
+const template = await runJobs(
+  templateJobs,
+  new TemplateTeacher(view),
+  TeacherStore.open(ws, { backend: 'template', model: TEMPLATE_MODEL }),
+  { concurrency: 8, attempts: 1, retries: 0, backoffMs: 0, maxBackoffMs: 0 },
+);
 const templateSeconds = seconds(t);
 
 // Runner overhead against a fake server in its own process.
-const server = spawn(process.execPath, [join(ROOT, 'dist/bench/fake-openai-server.js'), JSON.stringify({ delayMs: 1 })], { stdio: ['ignore', 'pipe', 'inherit'] });
-const { url } = JSON.parse(await new Promise<string>((ok) => createInterface({ input: server.stdout! }).once('line', ok))) as { url: string };
+const server = spawn(
+  process.execPath,
+  [join(ROOT, 'dist/bench/fake-openai-server.js'), JSON.stringify({ delayMs: 1 })],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const { url } = JSON.parse(
+  await new Promise<string>((ok) => createInterface({ input: server.stdout! }).once('line', ok)),
+) as { url: string };
 const concurrency = Number(values.concurrency);
 const config = teachConfigSchema.parse({ backend: 'openai', model: 'fake-model' });
 const plan = planJobs(view, config);
 const jobs = [...plan.reasoning, ...plan.items].slice(0, Number(values.requests));
-const backend = new OpenAIBackend({ baseUrl: url, model: 'fake-model', apiKeyEnv: 'OPENAI_API_KEY', timeoutMs: 30_000, connections: concurrency, temperature: 0, maxTokens: 1024 });
+const backend = new OpenAIBackend({
+  baseUrl: url,
+  model: 'fake-model',
+  apiKeyEnv: 'OPENAI_API_KEY',
+  timeoutMs: 30_000,
+  connections: concurrency,
+  temperature: 0,
+  maxTokens: 1024,
+});
 let runner;
 let cpu = process.cpuUsage();
 try {
   await backend.preflight();
   cpu = process.cpuUsage();
-  runner = await runJobs(jobs, backend, TeacherStore.open(ws, backend.id), { concurrency, attempts: 1, retries: 3, backoffMs: 10, maxBackoffMs: 100 });
+  runner = await runJobs(jobs, backend, TeacherStore.open(ws, backend.id), {
+    concurrency,
+    attempts: 1,
+    retries: 3,
+    backoffMs: 10,
+    maxBackoffMs: 100,
+  });
 } finally {
   cpu = process.cpuUsage(cpu);
   backend.close();

@@ -11,4 +11,15 @@ import { register as teach } from './teach.js';
 import { register as train } from './train.js';
 
 /** Every CLI command registers itself from its own file (src/cli/<name>.ts). */
-export const commands: Array<(program: Command) => void> = [prepare, teach, train, hybrid, encode, evaluate, recommend, report, serve, demo];
+export const commands: Array<(program: Command) => void> = [
+  prepare,
+  teach,
+  train,
+  hybrid,
+  encode,
+  evaluate,
+  recommend,
+  report,
+  serve,
+  demo,
+];

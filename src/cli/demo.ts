@@ -13,17 +13,30 @@ const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 export function register(program: Command): void {
   program
     .command('demo')
-    .description(`prepare -> teach (template) -> train -> evaluate -> report on a small real dataset (default: ${DEMO_DATASET} from ../shared/datasets)`)
+    .description(
+      `prepare -> teach (template) -> train -> evaluate -> report on a small real dataset (default: ${DEMO_DATASET} from ../shared/datasets)`,
+    )
     .option('--data <dir>', 'dataset folder')
     .option('--work <dir>', 'workspace folder; re-running resumes from what is there', 'r2end-demo')
     .action((o) => {
       const data = o.data ?? sharedDataset(DEMO_DATASET);
-      if (!data) throw new UserError(`no --data given and ${DEMO_DATASET} not found (set R2END_DATASETS or pass --data DIR)`);
+      if (!data)
+        throw new UserError(`no --data given and ${DEMO_DATASET} not found (set R2END_DATASETS or pass --data DIR)`);
       const work: string = o.work;
       const prepared = existsSync(join(work, Workspace.DB_FILE)) && isPrepared(work);
       const steps: Array<[string, string[]]> = [
-        ...(prepared ? [] : [['prepare: read, 5-core filter, leave-one-out split', ['prepare', '--data', data, '--work', work]] as [string, string[]]]),
-        ['teach: the offline template teacher (not an LLM; use --backend openai for a real one)', ['teach', '--work', work, '--backend', 'template']],
+        ...(prepared
+          ? []
+          : [
+              ['prepare: read, 5-core filter, leave-one-out split', ['prepare', '--data', data, '--work', work]] as [
+                string,
+                string[],
+              ],
+            ]),
+        [
+          'teach: the offline template teacher (not an LLM; use --backend openai for a real one)',
+          ['teach', '--work', work, '--backend', 'template'],
+        ],
         ['train: targets, distillation, items, projection (resumes where it stopped)', ['train', '--work', work]],
         ['evaluate: most popular', ['evaluate', '--work', work, '--recommender', 'pop']],
         ['evaluate: item kNN', ['evaluate', '--work', work, '--recommender', 'itemknn']],
@@ -33,7 +46,8 @@ export function register(program: Command): void {
       steps.forEach(([what, args], i) => {
         process.stderr.write(`\n[${i + 1}/${steps.length}] ${what}\n$ r2end ${args.join(' ')}\n`);
         const r = spawnSync(process.execPath, [CLI, ...args], { stdio: 'inherit' });
-        if (r.status !== 0) throw new UserError(`demo stopped: \`r2end ${args.join(' ')}\` exited with ${r.status ?? r.signal}`);
+        if (r.status !== 0)
+          throw new UserError(`demo stopped: \`r2end ${args.join(' ')}\` exited with ${r.status ?? r.signal}`);
       });
     });
 }

@@ -28,10 +28,12 @@ function readLines(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UserError(`--file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UserError(
+      `--file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();  // the final newline ends the last line
+  if (lines.at(-1) === '') lines.pop(); // the final newline ends the last line
   return lines;
 }
 
@@ -40,13 +42,22 @@ export function register(program: Command): void {
     .command('encode')
     .description('embed texts with an encoder (use-lite or a Hugging Face BERT-family directory)')
     .option('--encoder <name>', "'use-lite' or a model directory", 'use-lite')
-    .option('--text <text>', 'a text to embed (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option(
+      '--text <text>',
+      'a text to embed (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--file <path>', 'a file with one text per line')
     .option('--json', 'print {"encoder","dim","embeddings"} on stdout')
     .option('--batch-size <n>', 'texts per engine call', '32')
     .option('--max-tokens <n>', "override the encoder's maximum tokens per text")
     .option('--device <device>', 'cpu (default), cuda or cuda:N with a CUDA build of the engine')
-    .addOption(new Option('--precision <p>', 'compute precision (auto: bfloat16 where the CPU has it natively)').choices([...PRECISIONS]).default('auto'))
+    .addOption(
+      new Option('--precision <p>', 'compute precision (auto: bfloat16 where the CPU has it natively)')
+        .choices([...PRECISIONS])
+        .default('auto'),
+    )
     .action(async (flags: EncodeFlags) => {
       const texts = [...flags.text, ...(flags.file ? readLines(flags.file) : [])];
       check(texts.length > 0, 'no texts: give --text (repeatable) or --file');
@@ -66,9 +77,14 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify({ encoder: encoder.name, dim: encoder.dim, embeddings: rows }) + '\n');
         return;
       }
-      process.stdout.write(`${encoder.name}: ${encoder.dim} dimensions, ${encoder.pooling} pooling${encoder.normalized ? ', unit norm' : ''}, ${encoder.precision}\n`);
+      process.stdout.write(
+        `${encoder.name}: ${encoder.dim} dimensions, ${encoder.pooling} pooling${encoder.normalized ? ', unit norm' : ''}, ${encoder.precision}\n`,
+      );
       rows.forEach((row, i) => {
-        const head = row.slice(0, 6).map((v) => v.toFixed(4)).join(', ');
+        const head = row
+          .slice(0, 6)
+          .map((v) => v.toFixed(4))
+          .join(', ');
         const norm = Math.hypot(...row).toFixed(4);
         const text = texts[i].length > 50 ? `${texts[i].slice(0, 47)}...` : texts[i];
         process.stdout.write(`${i + 1}. ${JSON.stringify(text)}  norm ${norm}  [${head}, ...]\n`);

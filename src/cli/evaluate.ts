@@ -20,7 +20,11 @@ export function register(program: Command): void {
         const rec = makeRecommender(o.recommender, ws);
         const ds = loadDataset(ws);
         await rec.fit(ds);
-        const result = await evaluate(rec, ds, { split: o.split, excludeSeen: Boolean(o.excludeSeen), silent: Boolean(o.json) });
+        const result = await evaluate(rec, ds, {
+          split: o.split,
+          excludeSeen: Boolean(o.excludeSeen),
+          silent: Boolean(o.json),
+        });
         saveEvaluation(ws, result);
         process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : formatResult(result));
       } finally {

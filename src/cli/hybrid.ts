@@ -10,18 +10,26 @@ import { parseNumberFlag } from './flags.js';
 export function register(program: Command): void {
   program
     .command('hybrid')
-    .description('combine trained recommenders (e.g. r2end + sasrec): per-user standardised scores, weights chosen on validation NDCG@10')
+    .description(
+      'combine trained recommenders (e.g. r2end + sasrec): per-user standardised scores, weights chosen on validation NDCG@10',
+    )
     .requiredOption('--work <dir>', 'workspace folder')
     .requiredOption('--parts <names>', 'comma-separated recommenders, e.g. r2end,sasrec')
     .option('--name <name>', 'model folder under WORK/models', 'hybrid')
     .option('--step <s>', 'weight grid step (default 0.05 for two parts, 0.1 for more)')
     .action(async (o: { work: string; parts: string; name: string; step?: string }) => {
-      const names = o.parts.split(',').map((p) => p.trim()).filter(Boolean);
-      if (names.length < 2 || new Set(names).size !== names.length) throw new UserError(`--parts ${o.parts}: expected two or more different recommenders, comma-separated`);
-      if (!/^[A-Za-z0-9._-]+$/.test(o.name)) throw new UserError(`--name ${o.name}: use letters, digits, '.', '_' and '-' only`);
+      const names = o.parts
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      if (names.length < 2 || new Set(names).size !== names.length)
+        throw new UserError(`--parts ${o.parts}: expected two or more different recommenders, comma-separated`);
+      if (!/^[A-Za-z0-9._-]+$/.test(o.name))
+        throw new UserError(`--name ${o.name}: use letters, digits, '.', '_' and '-' only`);
       if (names.includes(o.name)) throw new UserError(`--name ${o.name}: a hybrid cannot be one of its own parts`);
       const step = o.step === undefined ? undefined : parseNumberFlag('--step', o.step, 0.001, 0.5);
-      if (step !== undefined && Math.abs(1 / step - Math.round(1 / step)) > 1e-9) throw new UserError(`--step ${o.step}: expected 1/n (0.05, 0.1, 0.25, ...)`);
+      if (step !== undefined && Math.abs(1 / step - Math.round(1 / step)) > 1e-9)
+        throw new UserError(`--step ${o.step}: expected 1/n (0.05, 0.1, 0.25, ...)`);
       const ws = Workspace.open(o.work);
       try {
         const ds = loadDataset(ws);
@@ -29,7 +37,9 @@ export function register(program: Command): void {
           try {
             return makeRecommender(n, ws);
           } catch (error) {
-            throw error instanceof UserError ? new UserError(`--parts: ${error.message.replace(/^--recommender /, '')}`) : error;
+            throw error instanceof UserError
+              ? new UserError(`--parts: ${error.message.replace(/^--recommender /, '')}`)
+              : error;
           }
         });
         for (const p of parts) await p.fit(ds);

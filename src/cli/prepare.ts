@@ -10,9 +10,15 @@ export function register(program: Command): void {
     .description('read a dataset, k-core filter, split leave-one-out, and store it in a workspace')
     .requiredOption('--data <dir>', 'dataset folder (plain, Amazon 2014/2018 dump, or Yelp)')
     .requiredOption('--work <dir>', 'workspace folder (created if missing)')
-    .addOption(new Option('--format <format>', 'dataset format').choices(['auto', 'plain', 'amazon', 'yelp']).default('auto'))
+    .addOption(
+      new Option('--format <format>', 'dataset format').choices(['auto', 'plain', 'amazon', 'yelp']).default('auto'),
+    )
     .option('--kcore <k>', 'iterative k-core: keep users and items with at least k interactions', '5')
-    .addOption(new Option('--missing-meta <what>', 'interactions whose item has no metadata').choices(['error', 'drop']).default('error'))
+    .addOption(
+      new Option('--missing-meta <what>', 'interactions whose item has no metadata')
+        .choices(['error', 'drop'])
+        .default('error'),
+    )
     .option('--name <name>', 'dataset name shown in reports (default: the folder name)')
     .option('--force', 'replace a dataset already prepared in this workspace')
     .option('--json', 'print the report as JSON')
@@ -21,9 +27,15 @@ export function register(program: Command): void {
       const ws = Workspace.open(o.work, { create: true });
       try {
         if (ws.isPrepared() && !o.force) {
-          throw new UserError(`--work ${o.work}: already holds a prepared dataset; use a new workspace or --force to replace it`);
+          throw new UserError(
+            `--work ${o.work}: already holds a prepared dataset; use a new workspace or --force to replace it`,
+          );
         }
-        const report = await prepare(ws, { data: o.data, format: o.format, kcore, missingMeta: o.missingMeta, name: o.name }, (l) => process.stderr.write(`${l}\n`));
+        const report = await prepare(
+          ws,
+          { data: o.data, format: o.format, kcore, missingMeta: o.missingMeta, name: o.name },
+          (l) => process.stderr.write(`${l}\n`),
+        );
         if (o.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);
           return;

@@ -27,7 +27,8 @@ export function register(program: Command): void {
     .option('--exclude-seen', 'leave out items already in the history')
     .option('--json', 'print {"items": [{"item_id", "title", "score"}, ...]}')
     .action(async (o) => {
-      if (Boolean(o.user) === Boolean(o.history)) throw new UserError('give exactly one of --user ID and --history FILE');
+      if (Boolean(o.user) === Boolean(o.history))
+        throw new UserError('give exactly one of --user ID and --history FILE');
       const k = parseIntFlag('-k', o.k, 1, 1000);
       const ws = Workspace.open(o.work);
       try {
@@ -46,10 +47,21 @@ export function register(program: Command): void {
         // Asked for now: the history is verbalised relative to its latest entry.
         const time = Math.max(...entries.map((e) => e.timestamp));
         const scores = await rec.scoreEntries(entries, time);
-        const seen = new Set(o.excludeSeen ? entries.flatMap((e) => ('item' in e ? [ds.itemIndex.get(e.item.id)!] : [])) : []);
-        const items = topIndices(scores, k, seen).map((i) => ({ item_id: ds.items[i].id, title: ds.items[i].title, score: scores[i] }));
+        const seen = new Set(
+          o.excludeSeen ? entries.flatMap((e) => ('item' in e ? [ds.itemIndex.get(e.item.id)!] : [])) : [],
+        );
+        const items = topIndices(scores, k, seen).map((i) => ({
+          item_id: ds.items[i].id,
+          title: ds.items[i].title,
+          score: scores[i],
+        }));
         if (o.json) process.stdout.write(`${JSON.stringify({ items })}\n`);
-        else process.stdout.write(items.map((it, r) => `${String(r + 1).padStart(3)}. ${it.score.toFixed(4)}  ${it.item_id}  ${it.title}`).join('\n') + '\n');
+        else
+          process.stdout.write(
+            items
+              .map((it, r) => `${String(r + 1).padStart(3)}. ${it.score.toFixed(4)}  ${it.item_id}  ${it.title}`)
+              .join('\n') + '\n',
+          );
       } finally {
         ws.close();
       }

@@ -6,7 +6,9 @@ import { renderReport } from '../eval/report.js';
 export function register(program: Command): void {
   program
     .command('report')
-    .description('write an HTML report: metrics of every evaluated recommender, training curves, alignment histograms, latency')
+    .description(
+      'write an HTML report: metrics of every evaluated recommender, training curves, alignment histograms, latency',
+    )
     .requiredOption('--work <dir>', 'workspace folder')
     .option('--out <file>', 'where to write (default WORK/reports/report.html)')
     .action((o) => {

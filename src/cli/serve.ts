@@ -14,7 +14,10 @@ export function register(program: Command): void {
     .option('--port <port>', 'TCP port (0: any free port)', '8080')
     .option('--host <host>', 'address to bind (the default serves this machine only)', '127.0.0.1')
     .option('--model <name>', 'trained model folder under WORK/models', 'r2end')
-    .option('--token <token>', 'bearer token the write endpoint (POST /v1/items) requires (default: $R2END_TOKEN, else none)')
+    .option(
+      '--token <token>',
+      'bearer token the write endpoint (POST /v1/items) requires (default: $R2END_TOKEN, else none)',
+    )
     .option('--batch-window <ms>', 'micro-batching: how long a request waits for others to share an engine batch', '2')
     .option('--max-batch <n>', 'micro-batching: the most histories per engine batch', '64')
     .option('--cache <n>', 'history vectors kept for repeated histories (0: encode every request)', '10000')
@@ -35,7 +38,9 @@ export function register(program: Command): void {
       } catch (error) {
         throw new UserError(`--host ${o.host} --port ${port}: cannot listen (${(error as Error).message})`);
       }
-      process.stdout.write(`r2end serve: ${address} (model ${service.model}, ${service.items.count} items${token ? ', writes need a bearer token' : ''})\n`);
+      process.stdout.write(
+        `r2end serve: ${address} (model ${service.model}, ${service.items.count} items${token ? ', writes need a bearer token' : ''})\n`,
+      );
       // Graceful stop: no new connections, in-flight requests finish, then the workspace closes.
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -3,7 +3,16 @@ import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { teacherLabel, type OnlineBackend } from '../teacher/backend.js';
 import { exportBatch, importBatch } from '../teacher/batch.js';
-import { BACKENDS, modelFor, planJobs, promptSettings, saveConfig, savedConfig, teachConfigSchema, type TeachConfig } from '../teacher/config.js';
+import {
+  BACKENDS,
+  modelFor,
+  planJobs,
+  promptSettings,
+  saveConfig,
+  savedConfig,
+  teachConfigSchema,
+  type TeachConfig,
+} from '../teacher/config.js';
 import { trainingView, type TrainingView } from '../teacher/context.js';
 import { OpenAIBackend } from '../teacher/openai.js';
 import { resolveConfig, teachStatus, type TeachStatus } from '../teacher/outputs.js';
@@ -52,18 +61,34 @@ interface TeachFlags {
 export function register(program: Command): void {
   program
     .command('teach')
-    .description('generate oracle-guided reasoning per training user and descriptions per item with a teacher (LLM server, batch files, or the offline template teacher)')
+    .description(
+      'generate oracle-guided reasoning per training user and descriptions per item with a teacher (LLM server, batch files, or the offline template teacher)',
+    )
     .option('--work <dir>', 'workspace folder (required except with --print-template)')
-    .addOption(new Option('--backend <name>', 'template: offline, NOT an LLM; openai: an OpenAI-compatible server; batch: OpenAI Batch files').choices([...BACKENDS]))
+    .addOption(
+      new Option(
+        '--backend <name>',
+        'template: offline, NOT an LLM; openai: an OpenAI-compatible server; batch: OpenAI Batch files',
+      ).choices([...BACKENDS]),
+    )
     .option('--base-url <url>', 'openai: server URL up to /v1', DEFAULT_BASE_URL)
     .option('--model <name>', 'openai/batch: model name')
     .option('--api-key-env <var>', 'openai: environment variable holding the API key', 'OPENAI_API_KEY')
     .addOption(new Option('--what <what>', 'which prompts (default all)').choices(['reasoning', 'items', 'all']))
-    .addOption(new Option('--mode <mode>', 'oracle: the paper (target shown); unguided: the model predicts the next item itself (ablations)').choices(['oracle', 'unguided']))
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'oracle: the paper (target shown); unguided: the model predicts the next item itself (ablations)',
+      ).choices(['oracle', 'unguided']),
+    )
     .option('--concurrency <n>', 'requests in flight', '8')
     .option('--timeout <seconds>', 'per request', '300')
     .option('--retries <n>', 'retries per prompt after 429/5xx/timeouts/dropped connections', '8')
-    .option('--attempts <n>', 'answers per prompt that may be rejected (empty, cut off, wrong opening) before it is failed', '3')
+    .option(
+      '--attempts <n>',
+      'answers per prompt that may be rejected (empty, cut off, wrong opening) before it is failed',
+      '3',
+    )
     .option('--backoff <seconds>', 'first retry pause (doubles, with jitter, up to 60 s; Retry-After is honoured)', '1')
     .option('--limit <n>', 'only this many users and items (a fixed pseudo-random subset)')
     .option('--ratio <r>', 'only this fraction of users and items (paper: distillation data ratio)')
@@ -74,7 +99,14 @@ export function register(program: Command): void {
     .option('--reasoning-template <file>', 'override the oracle-guided reasoning prompt')
     .option('--unguided-template <file>', 'override the unguided reasoning prompt')
     .option('--description-template <file>', 'override the item description prompt')
-    .addOption(new Option('--print-template <kind>', 'print a default template (to copy and edit)').choices(['reasoning', 'unguided', 'description', 'description-reviews']))
+    .addOption(
+      new Option('--print-template <kind>', 'print a default template (to copy and edit)').choices([
+        'reasoning',
+        'unguided',
+        'description',
+        'description-reviews',
+      ]),
+    )
     .option('--dry-run', 'print prompt counts, a token estimate and the first prompt; send nothing')
     .option('--status', 'print done/failed/pending counts')
     .option('--json', 'with --status: one JSON object on stdout')
@@ -83,7 +115,13 @@ export function register(program: Command): void {
     .option('--export <file>', 'batch: write pending prompts as an OpenAI Batch JSONL file')
     .option('--import <file>', 'batch: read an OpenAI Batch result JSONL file')
     .action(async (o: TeachFlags) => {
-      if (o.printTemplate) return void process.stdout.write(defaultTemplate(o.printTemplate === 'description-reviews' ? 'description' : o.printTemplate, o.printTemplate === 'description-reviews').text);
+      if (o.printTemplate)
+        return void process.stdout.write(
+          defaultTemplate(
+            o.printTemplate === 'description-reviews' ? 'description' : o.printTemplate,
+            o.printTemplate === 'description-reviews',
+          ).text,
+        );
       if (!o.work) throw new UserError('--work: required (the workspace folder)');
       const ws = Workspace.open(o.work);
       try {
@@ -137,23 +175,56 @@ function runFlags(o: TeachFlags): RunOptions & { timeoutMs: number } {
 }
 
 async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
-  if (!o.backend) throw new UserError('--backend: required to run the teacher (template, openai or batch); --status and --show need none');
+  if (!o.backend)
+    throw new UserError(
+      '--backend: required to run the teacher (template, openai or batch); --status and --show need none',
+    );
   if (o.backend !== 'template' && !o.model) throw new UserError(`--model: required with --backend ${o.backend}`);
-  if (o.backend === 'batch' && !o.export && !o.import && !o.dryRun) throw new UserError('--backend batch: give --export FILE (write pending prompts) or --import FILE (read results)');
-  if (o.backend !== 'batch' && (o.export || o.import)) throw new UserError(`--${o.export ? 'export' : 'import'}: only with --backend batch`);
+  if (o.backend === 'batch' && !o.export && !o.import && !o.dryRun)
+    throw new UserError('--backend batch: give --export FILE (write pending prompts) or --import FILE (read results)');
+  if (o.backend !== 'batch' && (o.export || o.import))
+    throw new UserError(`--${o.export ? 'export' : 'import'}: only with --backend batch`);
   const flags = promptFlags(o);
   const run = runFlags(o);
-  if (o.backend === 'template' && flags.mode === 'unguided') throw new UserError('--mode unguided: the template teacher cannot predict without the target; use --backend openai or batch');
+  if (o.backend === 'template' && flags.mode === 'unguided')
+    throw new UserError(
+      '--mode unguided: the template teacher cannot predict without the target; use --backend openai or batch',
+    );
   // Prompt settings carry over from the last run so a resumed run asks the same prompts.
   // (The mode and the subset are chosen per run, never inherited.)
   const saved = savedConfig(ws);
-  const base = saved ? { maxWords: saved.maxWords, maxTokens: saved.maxTokens, temperature: saved.temperature, contextItems: saved.contextItems, candidates: saved.candidates, templates: saved.templates } : {};
-  const config = teachConfigSchema.parse({ ...base, ...flags, ...subsetFlags(o), what: o.what ?? 'all', backend: o.backend, model: modelFor(o.backend, o.model) });
+  const base = saved
+    ? {
+        maxWords: saved.maxWords,
+        maxTokens: saved.maxTokens,
+        temperature: saved.temperature,
+        contextItems: saved.contextItems,
+        candidates: saved.candidates,
+        templates: saved.templates,
+      }
+    : {};
+  const config = teachConfigSchema.parse({
+    ...base,
+    ...flags,
+    ...subsetFlags(o),
+    what: o.what ?? 'all',
+    backend: o.backend,
+    model: modelFor(o.backend, o.model),
+  });
   const label = teacherLabel(config);
   // A wrong URL, key or model fails before the dataset is loaded.
   const llm =
     config.backend === 'openai' && !o.dryRun
-      ? new OpenAIBackend({ baseUrl: o.baseUrl, model: config.model, apiKey: process.env[o.apiKeyEnv], apiKeyEnv: o.apiKeyEnv, timeoutMs: run.timeoutMs, connections: run.concurrency, temperature: config.temperature, maxTokens: config.maxTokens })
+      ? new OpenAIBackend({
+          baseUrl: o.baseUrl,
+          model: config.model,
+          apiKey: process.env[o.apiKeyEnv],
+          apiKeyEnv: o.apiKeyEnv,
+          timeoutMs: run.timeoutMs,
+          connections: run.concurrency,
+          temperature: config.temperature,
+          maxTokens: config.maxTokens,
+        })
       : undefined;
   try {
     await llm?.preflight();
@@ -168,11 +239,15 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
     if (config.backend === 'batch') {
       if (o.export) {
         const r = exportBatch(o.export, jobs, store, settings);
-        process.stdout.write(`${label}: wrote ${r.written} prompts to ${o.export} (${r.alreadyDone} already answered); run it as an OpenAI/vLLM batch, then: r2end teach --work ${o.work} --backend batch --model ${config.model} --import RESULTS.jsonl\n`);
+        process.stdout.write(
+          `${label}: wrote ${r.written} prompts to ${o.export} (${r.alreadyDone} already answered); run it as an OpenAI/vLLM batch, then: r2end teach --work ${o.work} --backend batch --model ${config.model} --import RESULTS.jsonl\n`,
+        );
       }
       if (o.import) {
         const r = await importBatch(o.import, jobs, store);
-        process.stdout.write(`${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`);
+        process.stdout.write(
+          `${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`,
+        );
         reportFailures(r.failures, view);
       }
       return;
@@ -181,8 +256,12 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
     const backend: OnlineBackend = llm ?? new TemplateTeacher(view);
     const report = await runJobs(jobs, backend, store, { ...run, progress: `teach ${label}` });
     const rate = report.seconds > 0 ? report.requests / report.seconds : 0;
-    const work = backend.isLLM ? `${report.requests} requests in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)}/s), ${report.completionTokens} completion tokens` : `written in ${report.seconds.toFixed(1)} s`;
-    process.stdout.write(`${label}: ${report.done} answered, ${report.failed} failed, ${report.cached} already answered; ${work}\n`);
+    const work = backend.isLLM
+      ? `${report.requests} requests in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)}/s), ${report.completionTokens} completion tokens`
+      : `written in ${report.seconds.toFixed(1)} s`;
+    process.stdout.write(
+      `${label}: ${report.done} answered, ${report.failed} failed, ${report.cached} already answered; ${work}\n`,
+    );
     reportFailures(report.failures, view);
   } finally {
     llm?.close();
@@ -191,10 +270,13 @@ async function teach(ws: Workspace, o: TeachFlags): Promise<void> {
 
 function reportFailures(failures: FailureNote[], view: TrainingView): void {
   if (!failures.length) return;
-  const name = (f: FailureNote) => (f.kind === 'description' ? `item ${view.ds.items[f.subject].id}` : `user ${view.ds.userIds[f.subject]}`);
+  const name = (f: FailureNote) =>
+    f.kind === 'description' ? `item ${view.ds.items[f.subject].id}` : `user ${view.ds.userIds[f.subject]}`;
   for (const f of failures.slice(0, 5)) process.stderr.write(`failed: ${f.kind} for ${name(f)}: ${f.reason}\n`);
   if (failures.length > 5) process.stderr.write(`... and ${failures.length - 5} more failures\n`);
-  process.stderr.write(`${failures.length} prompt(s) failed and are NOT used; run the same command again to retry them (see --status)\n`);
+  process.stderr.write(
+    `${failures.length} prompt(s) failed and are NOT used; run the same command again to retry them (see --status)\n`,
+  );
 }
 
 function dryRun(jobs: TeacherJob[], store: TeacherStore, config: TeachConfig, label: string): void {
@@ -239,15 +321,32 @@ function inspect(ws: Workspace, o: TeachFlags): void {
   }
   const answer = store.response(job.hash);
   const failure = answer ? undefined : store.failure(job.hash);
-  const state = answer ? 'answer' : failure ? `FAILED after ${failure.attempts} attempt(s): ${failure.reason}` : 'pending (no answer yet)';
-  const out = [`teacher: ${label}`, `${job.kind} prompt for ${o.show ? `user ${o.show}` : `item ${o.showItem}`}:`, '', job.prompt.trimEnd(), '', `--- ${state} ---`];
+  const state = answer
+    ? 'answer'
+    : failure
+      ? `FAILED after ${failure.attempts} attempt(s): ${failure.reason}`
+      : 'pending (no answer yet)';
+  const out = [
+    `teacher: ${label}`,
+    `${job.kind} prompt for ${o.show ? `user ${o.show}` : `item ${o.showItem}`}:`,
+    '',
+    job.prompt.trimEnd(),
+    '',
+    `--- ${state} ---`,
+  ];
   if (answer) out.push(answer.text);
   else if (failure?.text) out.push(`rejected answer: ${failure.text}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
 function formatStatus(s: TeachStatus, label: string, c: TeachConfig): string {
-  const line = (name: string, k: TeachStatus['items']) => `${name} ${k.total} total, ${k.done} done, ${k.failed} failed, ${k.pending} pending`;
+  const line = (name: string, k: TeachStatus['items']) =>
+    `${name} ${k.total} total, ${k.done} done, ${k.failed} failed, ${k.pending} pending`;
   const subsetNote = c.limit ? `, limit ${c.limit}` : c.ratio ? `, ratio ${c.ratio}` : '';
-  return [`teacher: ${label}, mode ${c.mode}${subsetNote}`, line(c.mode === 'unguided' ? 'reasoning (unguided):' : 'reasoning:', s.reasoning), line('items:    ', s.items), ''].join('\n');
+  return [
+    `teacher: ${label}, mode ${c.mode}${subsetNote}`,
+    line(c.mode === 'unguided' ? 'reasoning (unguided):' : 'reasoning:', s.reasoning),
+    line('items:    ', s.items),
+    '',
+  ].join('\n');
 }

@@ -4,7 +4,13 @@ import { Command, Option } from 'commander';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { PRECISIONS } from '../engine/native.js';
-import { defaultSequentialName, LOSSES, resolveSequentialConfig, SEQUENTIAL_MODELS, type SequentialKind } from '../sequential/config.js';
+import {
+  defaultSequentialName,
+  LOSSES,
+  resolveSequentialConfig,
+  SEQUENTIAL_MODELS,
+  type SequentialKind,
+} from '../sequential/config.js';
 import { trainSequential } from '../sequential/train.js';
 import { ABLATIONS, readConfigFile, resolveConfig, type ConfigLayer, type TrainConfig } from '../train/config.js';
 import { trainR2END } from '../train/r2end.js';
@@ -13,8 +19,10 @@ import { formatDuration } from '../util/progress.js';
 import { parseIntFlag, parseNumberFlag } from './flags.js';
 
 /** A flag's value parsed, or undefined when the flag was not given (the layer below decides). */
-const int = (flag: string, v: string | undefined, min = 1) => (v === undefined ? undefined : parseIntFlag(flag, v, min));
-const num = (flag: string, v: string | undefined, min = Number.MIN_VALUE, max = Infinity) => (v === undefined ? undefined : parseNumberFlag(flag, v, min, max));
+const int = (flag: string, v: string | undefined, min = 1) =>
+  v === undefined ? undefined : parseIntFlag(flag, v, min);
+const num = (flag: string, v: string | undefined, min = Number.MIN_VALUE, max = Infinity) =>
+  v === undefined ? undefined : parseNumberFlag(flag, v, min, max);
 
 /** Flags that override the config file, as a partial config. */
 function flagLayer(o: Record<string, string | undefined>): Record<string, unknown> {
@@ -26,7 +34,11 @@ function flagLayer(o: Record<string, string | undefined>): Record<string, unknow
     precision: o.precision,
     ablation: o.ablation,
     teacher: { backend: o.teacher, model: o.teacherModel },
-    distill: { epochs: num('--distill-epochs', o.distillEpochs), lr: num('--lr', o.lr), ratio: num('--ratio', o.ratio, Number.MIN_VALUE, 1) },
+    distill: {
+      epochs: num('--distill-epochs', o.distillEpochs),
+      lr: num('--lr', o.lr),
+      ratio: num('--ratio', o.ratio, Number.MIN_VALUE, 1),
+    },
     projection: {
       epochs: num('--projection-epochs', o.projectionEpochs),
       lr: num('--projection-lr', o.projectionLr),
@@ -65,8 +77,32 @@ function sequentialFlagLayer(o: Record<string, string | undefined>): Record<stri
 }
 
 /** Flags that only one family of models reads, by the commander option name. */
-const R2END_ONLY = ['encoder', 'ablation', 'ratio', 'distillEpochs', 'projectionEpochs', 'projectionLr', 'projectionPrecision', 'negatives', 'examples', 'maxTokens', 'teacher', 'teacherModel', 'from'];
-const SEQUENTIAL_ONLY = ['loss', 'epochs', 'hidden', 'blocks', 'heads', 'dropout', 'maxLength', 'batchSize', 'evalEvery'];
+const R2END_ONLY = [
+  'encoder',
+  'ablation',
+  'ratio',
+  'distillEpochs',
+  'projectionEpochs',
+  'projectionLr',
+  'projectionPrecision',
+  'negatives',
+  'examples',
+  'maxTokens',
+  'teacher',
+  'teacherModel',
+  'from',
+];
+const SEQUENTIAL_ONLY = [
+  'loss',
+  'epochs',
+  'hidden',
+  'blocks',
+  'heads',
+  'dropout',
+  'maxLength',
+  'batchSize',
+  'evalEvery',
+];
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** `train --model sasrec|gru4rec`: the next-item model, resumable epoch by epoch. */
@@ -74,7 +110,10 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   const layers: ConfigLayer[] = [];
   if (o.config) {
     const file = readConfigFile(o.config);
-    if (file.model !== undefined && file.model !== model) throw new UserError(`--config ${o.config}: field "model" is ${JSON.stringify(file.model)}, but --model is ${model}`);
+    if (file.model !== undefined && file.model !== model)
+      throw new UserError(
+        `--config ${o.config}: field "model" is ${JSON.stringify(file.model)}, but --model is ${model}`,
+      );
     layers.push({ source: `--config ${o.config}`, values: file });
   }
   layers.push({ source: 'flags', values: sequentialFlagLayer(o) });
@@ -82,9 +121,13 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   const ws = Workspace.open(o.work!);
   try {
     const name = o.name ?? defaultSequentialName(cfg);
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
     if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
-    const record = await trainSequential(ws, loadDataset(ws), cfg, { name, log: (l) => process.stderr.write(`${l}\n`) });
+    const record = await trainSequential(ws, loadDataset(ws), cfg, {
+      name,
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
     process.stdout.write(
       `model ${name} in ${ws.path('models', name)} (${model}, loss ${cfg.loss}; best validation NDCG@10 ${record.bestValidNdcg10.toFixed(4)} at epoch ${record.bestEpoch} of ${record.epochsRun}; ` +
         `${record.secondsPerEpoch.toFixed(1)} s per epoch, ${formatDuration(record.seconds)} in all)\nnext: r2end evaluate --work ${o.work} --recommender ${name}\n`,
@@ -104,10 +147,12 @@ export function defaultModelName(cfg: TrainConfig): string {
 /** Copies model `from`'s stage outputs into a new model folder `name` (never over an existing one). */
 function startFrom(models: string, from: string, name: string): void {
   const source = join(models, from);
-  if (!existsSync(join(source, 'stages.json'))) throw new UserError(`--from ${from}: no model with finished stages in ${models}`);
+  if (!existsSync(join(source, 'stages.json')))
+    throw new UserError(`--from ${from}: no model with finished stages in ${models}`);
   if (from === name) throw new UserError(`--from ${from}: the model to train must have another --name`);
   const target = join(models, name);
-  if (existsSync(target)) throw new UserError(`--from ${from}: model ${name} already exists in ${models} (add --fresh to replace it)`);
+  if (existsSync(target))
+    throw new UserError(`--from ${from}: model ${name} already exists in ${models} (add --fresh to replace it)`);
   cpSync(source, target, { recursive: true });
   // Measured for the source model only.
   rmSync(join(target, 'latency.json'), { force: true });
@@ -116,25 +161,40 @@ function startFrom(models: string, from: string, name: string): void {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train R2END (reasoning targets, distillation, item embeddings, projection; resumable stage by stage) or a sequential model (SASRec, GRU4Rec; resumable epoch by epoch)')
+    .description(
+      'train R2END (reasoning targets, distillation, item embeddings, projection; resumable stage by stage) or a sequential model (SASRec, GRU4Rec; resumable epoch by epoch)',
+    )
     .requiredOption('--work <dir>', 'workspace folder (prepared; taught for R2END)')
     .addOption(new Option('--model <model>', 'what to train').choices(['r2end', ...SEQUENTIAL_MODELS]).default('r2end'))
     .option('--encoder <spec>', 'use-lite (bundled) or a Hugging Face sentence-encoder directory')
     .option('--config <file>', 'JSON configuration (defaults < file < flags)')
-    .option('--name <name>', 'model folder under WORK/models (default: r2end, r2end-<ablation>, sasrec, sasrec-ce, gru4rec, gru4rec-bce)')
+    .option(
+      '--name <name>',
+      'model folder under WORK/models (default: r2end, r2end-<ablation>, sasrec, sasrec-ce, gru4rec, gru4rec-bce)',
+    )
     .addOption(new Option('--ablation <what>', 'paper table 2 variants').choices([...ABLATIONS]))
     .option('--ratio <r>', 'share of training users whose reasoning is distilled (0, 1]')
     .option('--lr <lr>', 'learning rate (R2END: of the distillation)')
     .option('--distill-epochs <n>', 'distillation epochs')
     .option('--projection-epochs <n>', 'projection epochs (early stopping on validation NDCG@10)')
     .option('--projection-lr <lr>', 'learning rate of the projection')
-    .addOption(new Option('--projection-precision <p>', 'compute precision of the projection while it trains (default float32)').choices([...PRECISIONS]))
+    .addOption(
+      new Option(
+        '--projection-precision <p>',
+        'compute precision of the projection while it trains (default float32)',
+      ).choices([...PRECISIONS]),
+    )
     .option('--negatives <n>', "negatives per projection training pair, or 'all' (every other item: a full softmax)")
     .addOption(new Option('--examples <which>', 'projection training pairs').choices(['last', 'all']))
     .option('--max-tokens <n>', 'encoder token window')
     .option('--teacher <backend>', 'whose texts to learn from (default: the last teach run)')
     .option('--teacher-model <name>', 'the teacher model name')
-    .addOption(new Option('--loss <loss>', 'sequential models: bce (one sampled negative per position) or ce (softmax over all items)').choices([...LOSSES]))
+    .addOption(
+      new Option(
+        '--loss <loss>',
+        'sequential models: bce (one sampled negative per position) or ce (softmax over all items)',
+      ).choices([...LOSSES]),
+    )
     .option('--epochs <n>', 'sequential models: at most this many epochs (early stopping on validation NDCG@10)')
     .option('--patience <n>', 'epochs without a better validation NDCG@10 before stopping (R2END: of the projection)')
     .option('--eval-every <n>', 'sequential models: validate every n epochs')
@@ -146,9 +206,17 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'sequential models: sequences per step')
     .option('--seed <n>', 'random seed')
     .option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA libtorch build')
-    .addOption(new Option('--precision <p>', 'compute precision (auto: bfloat16 where the CPU has it natively; sequential models default to float32)').choices([...PRECISIONS]))
+    .addOption(
+      new Option(
+        '--precision <p>',
+        'compute precision (auto: bfloat16 where the CPU has it natively; sequential models default to float32)',
+      ).choices([...PRECISIONS]),
+    )
     .option('--fresh', 'discard what an earlier run of this model left and start over')
-    .option('--from <model>', "start from another model's finished stages: only stages whose settings differ run (for sweeps)")
+    .option(
+      '--from <model>',
+      "start from another model's finished stages: only stages whose settings differ run (for sweeps)",
+    )
     .action(async (o) => {
       const foreign = (o.model === 'r2end' ? SEQUENTIAL_ONLY : R2END_ONLY).find((key) => o[key] !== undefined);
       if (foreign) throw new UserError(`${flagName(foreign)} does not apply to --model ${o.model}`);
@@ -163,7 +231,8 @@ export function register(program: Command): void {
       const ws = Workspace.open(o.work);
       try {
         const name = o.name ?? defaultModelName(cfg);
-        if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
+        if (!/^[A-Za-z0-9._-]+$/.test(name))
+          throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
         if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
         if (o.from !== undefined) startFrom(ws.path('models'), o.from, name);
         const ds = loadDataset(ws);

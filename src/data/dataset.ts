@@ -32,19 +32,31 @@ export function loadDataset(ws: Workspace): Dataset {
   const info = ws.getMeta<DatasetInfo>('dataset');
   const items: Item[] = [];
   const itemIndex = new Map<string, number>();
-  for (const row of ws.db.prepare('SELECT idx, item_id, title, categories, brand, description FROM items ORDER BY idx').iterate() as Iterable<ItemRow>) {
+  for (const row of ws.db
+    .prepare('SELECT idx, item_id, title, categories, brand, description FROM items ORDER BY idx')
+    .iterate() as Iterable<ItemRow>) {
     itemIndex.set(row.item_id, items.length);
-    items.push({ id: row.item_id, title: row.title, categories: JSON.parse(row.categories), brand: row.brand, description: row.description });
+    items.push({
+      id: row.item_id,
+      title: row.title,
+      categories: JSON.parse(row.categories),
+      brand: row.brand,
+      description: row.description,
+    });
   }
-  const userIds = (ws.db.prepare('SELECT user_id FROM users ORDER BY idx').pluck().all() as string[]);
+  const userIds = ws.db.prepare('SELECT user_id FROM users ORDER BY idx').pluck().all() as string[];
   const userIndex = new Map(userIds.map((u, i) => [u, i]));
   const counts = new Int32Array(userIds.length);
-  for (const r of ws.db.prepare('SELECT user_idx, COUNT(*) AS n FROM interactions GROUP BY user_idx').iterate() as Iterable<{ user_idx: number; n: number }>) {
+  for (const r of ws.db
+    .prepare('SELECT user_idx, COUNT(*) AS n FROM interactions GROUP BY user_idx')
+    .iterate() as Iterable<{ user_idx: number; n: number }>) {
     counts[r.user_idx] = r.n;
   }
   const sequences = Array.from(counts, (n) => new Int32Array(n));
   const times = Array.from(counts, (n) => new Float64Array(n));
-  const rows = ws.db.prepare('SELECT user_idx, pos, item_idx, ts FROM interactions').raw().iterate() as Iterable<[number, number, number, number]>;
+  const rows = ws.db.prepare('SELECT user_idx, pos, item_idx, ts FROM interactions').raw().iterate() as Iterable<
+    [number, number, number, number]
+  >;
   for (const [u, pos, item, ts] of rows) {
     sequences[u][pos] = item;
     times[u][pos] = ts;
@@ -77,7 +89,13 @@ export interface EvalCase {
 export function evalCase(ds: Dataset, user: number, split: EvalSplit): EvalCase {
   const seq = ds.sequences[user];
   const end = split === 'test' ? seq.length - 1 : seq.length - 2;
-  return { user, history: seq.subarray(0, end), historyTimes: ds.times[user].subarray(0, end), target: seq[end], targetTime: ds.times[user][end] };
+  return {
+    user,
+    history: seq.subarray(0, end),
+    historyTimes: ds.times[user].subarray(0, end),
+    target: seq[end],
+    targetTime: ds.times[user][end],
+  };
 }
 
 /** Number of training interactions of a user (everything but the last two). */

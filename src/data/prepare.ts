@@ -30,7 +30,14 @@ export interface PrepareReport {
     kcore: { interactions: number; users: number; items: number; rounds: number };
     tooShortForSplit: { interactions: number; users: number };
   };
-  kept: { interactions: number; users: number; items: number; withReviews: number; withRatings: number; untitledItems: number };
+  kept: {
+    interactions: number;
+    users: number;
+    items: number;
+    withReviews: number;
+    withRatings: number;
+    untitledItems: number;
+  };
 }
 
 export function openSource(data: string, format: SourceFormat | 'auto'): DataSource {
@@ -46,7 +53,9 @@ function detectFormat(dir: string): SourceFormat {
   if (existsSync(`${dir}/interactions.csv`)) return 'plain';
   if (findFile(dir, YELP_REVIEWS)) return 'yelp';
   if (findAmazonFiles(dir)) return 'amazon';
-  throw new UserError(`--data ${dir}: no known dataset files (plain: interactions.csv + items.jsonl; amazon: reviews *.json.gz + meta_*.json.gz; yelp: ${YELP_REVIEWS})`);
+  throw new UserError(
+    `--data ${dir}: no known dataset files (plain: interactions.csv + items.jsonl; amazon: reviews *.json.gz + meta_*.json.gz; yelp: ${YELP_REVIEWS})`,
+  );
 }
 
 /** A growable typed column, so multi-million-row dumps stay compact in memory. */
@@ -74,7 +83,11 @@ class Column<T extends Int32Array | Float64Array> {
  * leave-one-out split), orders each user's interactions chronologically (file order breaks
  * ties) and writes items, users and split interactions to the workspace.
  */
-export async function prepare(ws: Workspace, opts: PrepareOptions, log: (line: string) => void = () => {}): Promise<PrepareReport> {
+export async function prepare(
+  ws: Workspace,
+  opts: PrepareOptions,
+  log: (line: string) => void = () => {},
+): Promise<PrepareReport> {
   const source = openSource(opts.data, opts.format);
   const userIds = new Map<string, number>();
   const itemIds = new Map<string, number>();
@@ -85,7 +98,9 @@ export async function prepare(ws: Workspace, opts: PrepareOptions, log: (line: s
   const lines = new Column((n) => new Int32Array(n));
 
   // Review text can be gigabytes: it goes to a staging table instead of memory.
-  ws.db.exec('DROP TABLE IF EXISTS staging_reviews; CREATE TABLE staging_reviews (row INTEGER PRIMARY KEY, review TEXT NOT NULL)');
+  ws.db.exec(
+    'DROP TABLE IF EXISTS staging_reviews; CREATE TABLE staging_reviews (row INTEGER PRIMARY KEY, review TEXT NOT NULL)',
+  );
   const stageReview = ws.db.prepare('INSERT INTO staging_reviews (row, review) VALUES (?, ?)');
   let pending: Array<[number, string]> = [];
   const flushReviews = ws.db.transaction((batch: Array<[number, string]>) => {
@@ -177,7 +192,14 @@ export async function prepare(ws: Workspace, opts: PrepareOptions, log: (line: s
     keptItems.push(meta[i]!);
   }
 
-  const report = write(ws, perUser, keptItems, itemIdx, { users: users.values, items: items.values, times: t, ratings: ratings.values }, [...userIds.keys()]);
+  const report = write(
+    ws,
+    perUser,
+    keptItems,
+    itemIdx,
+    { users: users.values, items: items.values, times: t, ratings: ratings.values },
+    [...userIds.keys()],
+  );
   const info: DatasetInfo = {
     name: opts.name ?? basename(resolve(opts.data)),
     source: resolve(opts.data),
@@ -214,7 +236,14 @@ export async function prepare(ws: Workspace, opts: PrepareOptions, log: (line: s
  * Iterative k-core: removes users and items with fewer than k interactions until none is left.
  * Clears `keep` for removed rows; returns what it removed.
  */
-export function kcoreFilter(users: Int32Array, items: Int32Array, keep: Uint8Array, nUsers: number, nItems: number, k: number) {
+export function kcoreFilter(
+  users: Int32Array,
+  items: Int32Array,
+  keep: Uint8Array,
+  nUsers: number,
+  nItems: number,
+  k: number,
+) {
   const before = countKept(keep);
   const uDeg = new Int32Array(nUsers);
   const iDeg = new Int32Array(nItems);
@@ -226,7 +255,7 @@ export function kcoreFilter(users: Int32Array, items: Int32Array, keep: Uint8Arr
   const usersBefore = uDeg.filter((d) => d > 0).length;
   const itemsBefore = iDeg.filter((d) => d > 0).length;
   let rounds = 0;
-  for (let changed = k > 1; changed; ) {
+  for (let changed = k > 1; changed;) {
     changed = false;
     rounds++;
     const uLow = uDeg.map((d) => (d > 0 && d < k ? 1 : 0));
@@ -260,7 +289,14 @@ interface Columns {
   ratings: Float64Array;
 }
 
-function write(ws: Workspace, perUser: number[][], keptItems: Item[], itemIdx: Int32Array, cols: Columns, userNames: string[]) {
+function write(
+  ws: Workspace,
+  perUser: number[][],
+  keptItems: Item[],
+  itemIdx: Int32Array,
+  cols: Columns,
+  userNames: string[],
+) {
   const db = ws.db;
   const review = db.prepare('SELECT review FROM staging_reviews WHERE row = ?').pluck();
   let interactions = 0;
@@ -269,10 +305,16 @@ function write(ws: Workspace, perUser: number[][], keptItems: Item[], itemIdx: I
   let nUsers = 0;
   db.transaction(() => {
     db.exec('DELETE FROM interactions; DELETE FROM users; DELETE FROM items;');
-    const insItem = db.prepare('INSERT INTO items (idx, item_id, title, categories, brand, description) VALUES (?, ?, ?, ?, ?, ?)');
-    keptItems.forEach((it, idx) => insItem.run(idx, it.id, it.title, JSON.stringify(it.categories), it.brand, it.description));
+    const insItem = db.prepare(
+      'INSERT INTO items (idx, item_id, title, categories, brand, description) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    keptItems.forEach((it, idx) =>
+      insItem.run(idx, it.id, it.title, JSON.stringify(it.categories), it.brand, it.description),
+    );
     const insUser = db.prepare('INSERT INTO users (idx, user_id) VALUES (?, ?)');
-    const insRow = db.prepare('INSERT INTO interactions (user_idx, pos, item_idx, ts, rating, review, split) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insRow = db.prepare(
+      'INSERT INTO interactions (user_idx, pos, item_idx, ts, rating, review, split) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     for (let u = 0; u < perUser.length; u++) {
       const rows = perUser[u];
       if (rows.length === 0) continue;

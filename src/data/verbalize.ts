@@ -27,7 +27,11 @@ const DAY = 86_400;
  * Positions (into the history) of the interactions to verbalise, oldest first: the most recent
  * `maxItems` within `windowDays` before `referenceTime`; if none falls there, the last one.
  */
-export function selectHistory(times: ArrayLike<number>, referenceTime: number, opts: Pick<VerbalizeOptions, 'maxItems' | 'windowDays'> = DEFAULT_VERBALIZE): number[] {
+export function selectHistory(
+  times: ArrayLike<number>,
+  referenceTime: number,
+  opts: Pick<VerbalizeOptions, 'maxItems' | 'windowDays'> = DEFAULT_VERBALIZE,
+): number[] {
   const from = referenceTime - opts.windowDays * DAY;
   const picked: number[] = [];
   for (let p = times.length - 1; p >= 0 && picked.length < opts.maxItems; p--) {
@@ -45,7 +49,8 @@ export function itemText(item: Item, fields: readonly ItemField[] = DEFAULT_VERB
   let title = '';
   for (const f of fields) {
     if (f === 'title') title = item.title.trim();
-    else if (f === 'categories' && item.categories.length) parts.push(`Category: ${item.categories.map((p) => p.join(' > ')).join(', ')}`);
+    else if (f === 'categories' && item.categories.length)
+      parts.push(`Category: ${item.categories.map((p) => p.join(' > ')).join(', ')}`);
     else if (f === 'brand' && item.brand) parts.push(`Brand: ${item.brand}`);
     else if (f === 'description' && item.description) parts.push(`Description: ${item.description.trim()}`);
   }
@@ -61,8 +66,16 @@ export function isoDate(seconds: number): string {
 export type HistoryEntry = { item: Item; timestamp: number } | { text: string; timestamp: number };
 
 /** The history text H_u: one line per selected interaction with its date and metadata. */
-export function verbalizeHistory(entries: readonly HistoryEntry[], referenceTime: number, opts: VerbalizeOptions = DEFAULT_VERBALIZE): string {
-  const picked = selectHistory(entries.map((e) => e.timestamp), referenceTime, opts);
+export function verbalizeHistory(
+  entries: readonly HistoryEntry[],
+  referenceTime: number,
+  opts: VerbalizeOptions = DEFAULT_VERBALIZE,
+): string {
+  const picked = selectHistory(
+    entries.map((e) => e.timestamp),
+    referenceTime,
+    opts,
+  );
   if (opts.order === 'newest-first') picked.reverse();
   return picked
     .map((p) => {

@@ -20,7 +20,9 @@ export class Workspace {
     const abs = resolve(dir);
     const file = join(abs, Workspace.DB_FILE);
     if (!create && !existsSync(file)) {
-      throw new UserError(`--work ${dir}: no workspace there (expected ${file}); run \`r2end prepare --work ${dir}\` first`);
+      throw new UserError(
+        `--work ${dir}: no workspace there (expected ${file}); run \`r2end prepare --work ${dir}\` first`,
+      );
     }
     mkdirSync(abs, { recursive: true });
     const db = new Database(file);
@@ -42,7 +44,9 @@ export class Workspace {
   }
 
   setMeta(key: string, value: unknown): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+    this.db
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, JSON.stringify(value));
   }
 
   /** Whether `prepare` has filled the dataset tables. */

@@ -30,13 +30,29 @@ function readConfig(dir: string): BertConfig {
   const path = join(dir, 'config.json');
   const config = readJsonFile(path, 'the model configuration');
   const modelType = config.model_type;
-  check(modelType === undefined || modelType === 'bert', `${path}: model_type is '${String(modelType)}', expected 'bert' (a BERT-family encoder)`);
-  for (const field of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings'] as const) {
+  check(
+    modelType === undefined || modelType === 'bert',
+    `${path}: model_type is '${String(modelType)}', expected 'bert' (a BERT-family encoder)`,
+  );
+  for (const field of [
+    'vocab_size',
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'intermediate_size',
+    'max_position_embeddings',
+  ] as const) {
     const value = config[field];
-    check(typeof value === 'number' && Number.isInteger(value) && value > 0, `${path}: ${field} must be a positive integer, got ${JSON.stringify(value)}`);
+    check(
+      typeof value === 'number' && Number.isInteger(value) && value > 0,
+      `${path}: ${field} must be a positive integer, got ${JSON.stringify(value)}`,
+    );
   }
   const act = config.hidden_act ?? 'gelu';
-  check(['gelu', 'gelu_new', 'gelu_pytorch_tanh'].includes(act as string), `${path}: hidden_act '${String(act)}' is not supported (expected gelu, gelu_new or gelu_pytorch_tanh)`);
+  check(
+    ['gelu', 'gelu_new', 'gelu_pytorch_tanh'].includes(act as string),
+    `${path}: hidden_act '${String(act)}' is not supported (expected gelu, gelu_new or gelu_pytorch_tanh)`,
+  );
   return config as unknown as BertConfig;
 }
 
@@ -61,7 +77,10 @@ function readModules(dir: string): SentenceTransformerModules {
   if (!existsSync(poolingPath)) return { pooling: 'mean', normalize };
   const pooling = readJsonFile(poolingPath, 'pooling configuration');
   if (pooling.pooling_mode_cls_token === true) return { pooling: 'cls', normalize };
-  check(pooling.pooling_mode_mean_tokens === true, `${poolingPath}: only pooling_mode_mean_tokens or pooling_mode_cls_token is supported`);
+  check(
+    pooling.pooling_mode_mean_tokens === true,
+    `${poolingPath}: only pooling_mode_mean_tokens or pooling_mode_cls_token is supported`,
+  );
   return { pooling: 'mean', normalize };
 }
 
@@ -105,18 +124,35 @@ function loadTokenizer(dir: string): { tokenizer: BertTokenizer; truncation?: nu
 }
 
 /** Files a saved directory copies from the source besides the weights. */
-const companionFiles = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'config.json', 'modules.json', 'sentence_bert_config.json', 'config_sentence_transformers.json'];
+const companionFiles = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+  'config.json',
+  'modules.json',
+  'sentence_bert_config.json',
+  'config_sentence_transformers.json',
+];
 
 export function loadBertDirectory(dir: string, options: EncoderLoadOptions = {}): EngineEncoder {
-  check(existsSync(dir) && statSync(dir).isDirectory(), `${dir}: not a directory (expected a Hugging Face model directory or 'use-lite')`);
+  check(
+    existsSync(dir) && statSync(dir).isDirectory(),
+    `${dir}: not a directory (expected a Hugging Face model directory or 'use-lite')`,
+  );
   const config = readConfig(dir);
   const { pooling, normalize } = readModules(dir);
   const { tokenizer, truncation } = loadTokenizer(dir);
   const weightsPath = join(dir, 'model.safetensors');
   check(existsSync(weightsPath), `${weightsPath}: missing (the weights; only safetensors is read)`);
   const sbertPath = join(dir, 'sentence_bert_config.json');
-  const sbertMax = existsSync(sbertPath) ? readJsonFile(sbertPath, 'sentence-transformers configuration').max_seq_length : undefined;
-  const maxTokens = Math.min(config.max_position_embeddings, typeof sbertMax === 'number' ? sbertMax : truncation ?? config.max_position_embeddings);
+  const sbertMax = existsSync(sbertPath)
+    ? readJsonFile(sbertPath, 'sentence-transformers configuration').max_seq_length
+    : undefined;
+  const maxTokens = Math.min(
+    config.max_position_embeddings,
+    typeof sbertMax === 'number' ? sbertMax : (truncation ?? config.max_position_embeddings),
+  );
   return new EngineEncoder(
     {
       name: dir,
@@ -145,7 +181,9 @@ export function loadBertDirectory(dir: string, options: EncoderLoadOptions = {})
       embeddingPrefix: 'embeddings.',
       layerPrefix: (layer) => `encoder.layer.${layer}.`,
       writeFiles: (target) => {
-        for (const file of companionFiles) if (existsSync(join(dir, file)) && join(dir, file) !== join(target, file)) copyFileSync(join(dir, file), join(target, file));
+        for (const file of companionFiles)
+          if (existsSync(join(dir, file)) && join(dir, file) !== join(target, file))
+            copyFileSync(join(dir, file), join(target, file));
         mkdirSync(join(target, '1_Pooling'), { recursive: true });
         copyPooling(dir, target, pooling, config.hidden_size);
       },

@@ -6,7 +6,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { check, UserError } from '../util/errors.js';
-import { createModel, createTrainer, resolvePrecision, type Batch, type ModelOptions, type NativeModel, type NativeTrainer, type TensorData, type TrainerOptions } from '../engine/native.js';
+import {
+  createModel,
+  createTrainer,
+  resolvePrecision,
+  type Batch,
+  type ModelOptions,
+  type NativeModel,
+  type NativeTrainer,
+  type TensorData,
+  type TrainerOptions,
+} from '../engine/native.js';
 import { writeSafetensors, type NamedTensor } from './safetensors.js';
 import type { EncodeOptions, TextEncoder, Tokenizer } from './types.js';
 
@@ -80,15 +90,27 @@ export class EngineEncoder implements TextEncoder {
     this.name = spec.name;
     this.dim = spec.dim;
     this.maxTokens = options.maxTokens ?? spec.maxTokens;
-    check(Number.isInteger(this.maxTokens) && this.maxTokens >= 2, `${spec.name}: maxTokens must be an integer >= 2, got ${this.maxTokens}`);
-    check(spec.tokenLimit === undefined || this.maxTokens <= spec.tokenLimit, `${spec.name}: maxTokens ${this.maxTokens} exceeds the model's limit of ${spec.tokenLimit} positions`);
+    check(
+      Number.isInteger(this.maxTokens) && this.maxTokens >= 2,
+      `${spec.name}: maxTokens must be an integer >= 2, got ${this.maxTokens}`,
+    );
+    check(
+      spec.tokenLimit === undefined || this.maxTokens <= spec.tokenLimit,
+      `${spec.name}: maxTokens ${this.maxTokens} exceeds the model's limit of ${spec.tokenLimit} positions`,
+    );
     this.pooling = spec.pooling;
     this.normalized = spec.normalized;
     this.onWarning = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
     const tensors: Record<string, TensorData> = {};
     for (const [name, t] of weights) tensors[name] = t;
     this.precision = resolvePrecision(options.precision ?? 'auto', options.device, options.dtype);
-    this.model = createModel(spec.kind, spec.config, tensors, { device: options.device, dtype: options.dtype, precision: this.precision }, spec.name);
+    this.model = createModel(
+      spec.kind,
+      spec.config,
+      tensors,
+      { device: options.device, dtype: options.dtype, precision: this.precision },
+      spec.name,
+    );
   }
 
   async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<Float32Array> {
@@ -99,7 +121,7 @@ export class EngineEncoder implements TextEncoder {
     const order = tokens.map((_, i) => i).sort((a, b) => tokens[b].length - tokens[a].length || a - b);
     const out = new Float32Array(texts.length * this.dim);
     const maxTokens = MAX_ACTIVATION_BYTES / (4 * this.spec.activationWidth);
-    for (let start = 0; start < order.length; ) {
+    for (let start = 0; start < order.length;) {
       // At most batchSize texts, and few enough (padded to the longest) to stay below the mmap size.
       const width = paddedWidth(tokens[order[start]].length);
       const rows = order.slice(start, start + Math.max(1, Math.min(batchSize, Math.floor(maxTokens / width))));
@@ -115,11 +137,17 @@ export class EngineEncoder implements TextEncoder {
   trainer(options: EncoderTrainerOptions = {}): EncoderTrainer {
     const { freezeEmbeddings, freezeLayers: frozenLayers = 0, ...optimizer } = options;
     const parameters = this.model.parameters();
-    check(Number.isInteger(frozenLayers) && frozenLayers >= 0, `freezeLayers must be a non-negative integer, got ${frozenLayers}`);
+    check(
+      Number.isInteger(frozenLayers) && frozenLayers >= 0,
+      `freezeLayers must be a non-negative integer, got ${frozenLayers}`,
+    );
     const prefixes = freezeEmbeddings ? [this.spec.embeddingPrefix] : [];
     for (let i = 0; i < frozenLayers; i++) prefixes.push(this.spec.layerPrefix(i));
     const frozen = parameters.filter((p) => prefixes.some((prefix) => p.name.startsWith(prefix))).map((p) => p.name);
-    this.model.setTrainable(parameters.map((p) => p.name), true);
+    this.model.setTrainable(
+      parameters.map((p) => p.name),
+      true,
+    );
     this.model.setTrainable(frozen, false);
     return new EncoderTrainer(this, createTrainer(this.model, optimizer));
   }
@@ -129,7 +157,10 @@ export class EngineEncoder implements TextEncoder {
     check(texts.length > 0, 'empty batch: no texts given');
     const batch = this.tokenBatch(texts.map((text) => this.tokenize(text)));
     if (targets) {
-      check(targets.length === texts.length * this.dim, `targets hold ${targets.length} values, expected ${texts.length} x ${this.dim}`);
+      check(
+        targets.length === texts.length * this.dim,
+        `targets hold ${targets.length} values, expected ${texts.length} x ${this.dim}`,
+      );
       batch.targets = { data: targets, shape: [texts.length, this.dim] };
     }
     return batch;
@@ -139,7 +170,8 @@ export class EngineEncoder implements TextEncoder {
   save(dir: string): void {
     mkdirSync(dir, { recursive: true });
     const tensors = new Map<string, NamedTensor>();
-    for (const [name, t] of Object.entries(this.model.tensors())) tensors.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
+    for (const [name, t] of Object.entries(this.model.tensors()))
+      tensors.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
     writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
     this.spec.writeFiles(dir);
   }
@@ -150,7 +182,9 @@ export class EngineEncoder implements TextEncoder {
     if (ids.length <= this.maxTokens) return ids;
     if (!this.warned) {
       this.warned = true;
-      this.onWarning(`${this.name}: texts longer than ${this.maxTokens} tokens are truncated to their first ${this.maxTokens} (said once)`);
+      this.onWarning(
+        `${this.name}: texts longer than ${this.maxTokens} tokens are truncated to their first ${this.maxTokens} (said once)`,
+      );
     }
     return this.spec.tokenizer.truncate(ids, this.maxTokens);
   }

@@ -17,8 +17,12 @@ export function loadEncoder(spec: string, options: EncoderLoadOptions = {}): Eng
   const marker = join(spec, useLiteMarkerFile);
   if (existsSync(marker)) {
     const saved = readJsonFile<{ kind?: string; maxTokens?: number }>(marker, 'a saved USE-lite marker');
-    if (saved.kind !== 'use-lite') throw new UserError(`${marker}: kind is '${String(saved.kind)}', expected 'use-lite'`);
-    return createUseLite(readSafetensors(join(spec, 'model.safetensors')), spec, { maxTokens: saved.maxTokens, ...options });
+    if (saved.kind !== 'use-lite')
+      throw new UserError(`${marker}: kind is '${String(saved.kind)}', expected 'use-lite'`);
+    return createUseLite(readSafetensors(join(spec, 'model.safetensors')), spec, {
+      maxTokens: saved.maxTokens,
+      ...options,
+    });
   }
   return loadBertDirectory(spec, options);
 }

@@ -21,8 +21,11 @@ export interface RandomBertShape {
 /** tokenizerDir provides tokenizer.json (and tokenizer_config.json); its vocabulary size is used. */
 export function writeRandomBert(dir: string, tokenizerDir: string, shape: RandomBertShape, seed = 1): void {
   mkdirSync(join(dir, '1_Pooling'), { recursive: true });
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(tokenizerDir, file), join(dir, file));
-  const tokenizer = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
+  for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+    copyFileSync(join(tokenizerDir, file), join(dir, file));
+  const tokenizer = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as {
+    model: { vocab: Record<string, number> };
+  };
   const vocab = Object.keys(tokenizer.model.vocab).length;
   const config: BertConfig = {
     model_type: 'bert',
@@ -40,7 +43,9 @@ export function writeRandomBert(dir: string, tokenizerDir: string, shape: Random
   const modules = [
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
     { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-    ...(shape.normalize ? [{ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' }] : []),
+    ...(shape.normalize
+      ? [{ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' }]
+      : []),
   ];
   writeFileSync(join(dir, 'modules.json'), JSON.stringify(modules, null, 2) + '\n');
   writePoolingConfig(join(dir, '1_Pooling', 'config.json'), shape.pooling ?? 'mean', shape.hiddenSize);
@@ -48,8 +53,16 @@ export function writeRandomBert(dir: string, tokenizerDir: string, shape: Random
   const random = new Random(seed);
   const h = shape.hiddenSize;
   const tensors = new Map<string, NamedTensor>();
-  const normal = (name: string, dims: number[]) => tensors.set(name, { shape: dims, data: random.normals(dims.reduce((a, b) => a * b, 1), 0.02) });
-  const constant = (name: string, n: number, value: number) => tensors.set(name, { shape: [n], data: new Float32Array(n).fill(value) });
+  const normal = (name: string, dims: number[]) =>
+    tensors.set(name, {
+      shape: dims,
+      data: random.normals(
+        dims.reduce((a, b) => a * b, 1),
+        0.02,
+      ),
+    });
+  const constant = (name: string, n: number, value: number) =>
+    tensors.set(name, { shape: [n], data: new Float32Array(n).fill(value) });
   const linear = (prefix: string, out: number, inp: number) => {
     normal(`${prefix}.weight`, [out, inp]);
     normal(`${prefix}.bias`, [out]);
@@ -73,4 +86,3 @@ export function writeRandomBert(dir: string, tokenizerDir: string, shape: Random
   }
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
 }
-

@@ -12,7 +12,18 @@ export interface NamedTensor {
 }
 
 const floatDtypes = ['F32', 'F16', 'BF16', 'F64'] as const;
-const dtypeBytes: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const dtypeBytes: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 /** Reads every tensor of a .safetensors file as float32 (from F32, F16, BF16 or F64). */
 export function readSafetensors(path: string): Map<string, NamedTensor> {
@@ -20,7 +31,10 @@ export function readSafetensors(path: string): Map<string, NamedTensor> {
 }
 
 /** The tensors of a .safetensors file (as readSafetensors) and its string metadata. */
-export function readSafetensorsFile(path: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
+export function readSafetensorsFile(path: string): {
+  tensors: Map<string, NamedTensor>;
+  metadata: Record<string, string>;
+} {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -44,17 +58,30 @@ export function readSafetensorsFile(path: string): { tensors: Map<string, NamedT
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: string; shape?: number[]; data_offsets?: number[] };
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = (entry ?? {}) as { dtype?: string; shape?: number[]; data_offsets?: number[] };
     if (typeof dtype !== 'string' || !Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2)
       fail(`tensor '${name}' lacks dtype, shape or data_offsets`);
     if (!(floatDtypes as readonly string[]).includes(dtype!))
-      throw new UserError(`${path}: tensor '${name}' has dtype ${dtype}, expected a floating type (${floatDtypes.join(', ')})`);
+      throw new UserError(
+        `${path}: tensor '${name}' has dtype ${dtype}, expected a floating type (${floatDtypes.join(', ')})`,
+      );
     if (!shape!.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape`);
     const count = shape!.reduce((a, b) => a * b, 1);
     const [begin, end] = offsets!;
-    if (!(Number.isInteger(begin) && Number.isInteger(end) && begin >= 0 && end >= begin && dataStart + end <= bytes.length))
+    if (!(
+      Number.isInteger(begin) &&
+      Number.isInteger(end) &&
+      begin >= 0 &&
+      end >= begin &&
+      dataStart + end <= bytes.length
+    ))
       fail(`tensor '${name}' has data_offsets outside the file`);
-    if (end - begin !== count * dtypeBytes[dtype!]) fail(`tensor '${name}' holds ${end - begin} bytes, its shape and dtype need ${count * dtypeBytes[dtype!]}`);
+    if (end - begin !== count * dtypeBytes[dtype!])
+      fail(`tensor '${name}' holds ${end - begin} bytes, its shape and dtype need ${count * dtypeBytes[dtype!]}`);
     tensors.set(name, { shape: shape!, data: toFloat32(bytes, dataStart + begin, count, dtype!) });
   }
   return { tensors, metadata };
@@ -92,7 +119,11 @@ function halfToFloat(h: number): number {
 }
 
 /** Writes float32 tensors (sorted by name) atomically, with optional string metadata. */
-export function writeSafetensors(path: string, tensors: Map<string, NamedTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Map<string, NamedTensor>,
+  metadata: Record<string, string> = {},
+): void {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -105,7 +136,7 @@ export function writeSafetensors(path: string, tensors: Map<string, NamedTensor>
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);  // the format aligns data to 8 bytes
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // the format aligns data to 8 bytes
   const headerBytes = Buffer.from(json, 'utf8');
   const out = Buffer.allocUnsafe(8 + headerBytes.length + offset);
   out.writeBigUInt64LE(BigInt(headerBytes.length), 0);

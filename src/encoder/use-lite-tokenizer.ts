@@ -6,11 +6,11 @@
  */
 import type { Tokenizer } from './types.js';
 
-const firstPieceId = 6;  // ids 0-5 are reserved and never matched
+const firstPieceId = 6; // ids 0-5 are reserved and never matched
 
 interface TrieNode {
   children: Map<string, TrieNode>;
-  id: number;  // -1: no piece ends here
+  id: number; // -1: no piece ends here
   score: number;
 }
 

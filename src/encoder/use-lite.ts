@@ -44,7 +44,7 @@ function readGraphWeights(dir: string): Map<string, NamedTensor> {
         new Uint8Array(data.buffer).set(bytes.subarray(offset, offset + 4 * count));
         weights.set(w.name, { shape: w.shape, data });
       }
-      offset += 4 * count;  // float32 and int32 only in this graph
+      offset += 4 * count; // float32 and int32 only in this graph
     }
   }
   return weights;
@@ -90,7 +90,10 @@ export function readUseLiteWeights(dir = useLitePackageDir()): Map<string, Named
     out.set(`${p}ffn.fc2.weight`, transposed(get(`${stack}FFN/conv2/Tensordot/Reshape_1`)));
     out.set(`${p}ffn.fc2.bias`, concat('FFN/conv2/bias'));
   }
-  out.set('layers.0.residual.weight', transposed(get(`${a}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`)));
+  out.set(
+    'layers.0.residual.weight',
+    transposed(get(`${a}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`)),
+  );
   out.set('layers.0.residual.bias', get(`${a}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`));
   out.set('head.weight', transposed(get('module/Encoder_en/hidden_layers/tanh_layer_0/weights')));
   out.set('head.bias', get('module/Encoder_en/hidden_layers/tanh_layer_0/bias'));
@@ -98,7 +101,11 @@ export function readUseLiteWeights(dir = useLitePackageDir()): Map<string, Named
 }
 
 /** USE-lite with the given weights (the package's by default). */
-export function createUseLite(tensors: Map<string, NamedTensor>, name: string, options: EncoderLoadOptions = {}): EngineEncoder {
+export function createUseLite(
+  tensors: Map<string, NamedTensor>,
+  name: string,
+  options: EncoderLoadOptions = {},
+): EngineEncoder {
   const maxTokens = options.maxTokens ?? useLiteMaxTokens;
   return new EngineEncoder(
     {
@@ -114,7 +121,8 @@ export function createUseLite(tensors: Map<string, NamedTensor>, name: string, o
       normalized: true,
       embeddingPrefix: 'embeddings.',
       layerPrefix: (layer) => `layers.${layer}.`,
-      writeFiles: (dir) => writeFileSync(join(dir, useLiteMarkerFile), JSON.stringify({ kind: 'use-lite', maxTokens }, null, 2) + '\n'),
+      writeFiles: (dir) =>
+        writeFileSync(join(dir, useLiteMarkerFile), JSON.stringify({ kind: 'use-lite', maxTokens }, null, 2) + '\n'),
     },
     { ...options, maxTokens },
   );

@@ -47,9 +47,15 @@ export function cpuHasBf16(): boolean {
 }
 
 /** 'auto' becomes bfloat16 on a CPU with native bfloat16 and float32 elsewhere; float64 models stay exact. */
-export function resolvePrecision(precision: Precision | undefined, device = 'cpu', dtype: ModelOptions['dtype'] = 'float32'): 'float32' | 'bfloat16' {
-  if (precision === 'bfloat16' && dtype === 'float64') throw new UserError('precision bfloat16 cannot be combined with float64 parameters');
-  if (precision === undefined || precision === 'auto') return dtype === 'float32' && device === 'cpu' && cpuHasBf16() ? 'bfloat16' : 'float32';
+export function resolvePrecision(
+  precision: Precision | undefined,
+  device = 'cpu',
+  dtype: ModelOptions['dtype'] = 'float32',
+): 'float32' | 'bfloat16' {
+  if (precision === 'bfloat16' && dtype === 'float64')
+    throw new UserError('precision bfloat16 cannot be combined with float64 parameters');
+  if (precision === undefined || precision === 'auto')
+    return dtype === 'float32' && device === 'cpu' && cpuHasBf16() ? 'bfloat16' : 'float32';
   return precision;
 }
 
@@ -93,11 +99,20 @@ export interface NativeTrainer {
 }
 
 export interface NativeItemMatrix {
-  topK(queries: TensorData, k: number, exclusions: { offsets: TensorData; indices: TensorData }): Promise<{ indices: TensorData; scores: TensorData }>;
+  topK(
+    queries: TensorData,
+    k: number,
+    exclusions: { offsets: TensorData; indices: TensorData },
+  ): Promise<{ indices: TensorData; scores: TensorData }>;
 }
 
 interface Addon {
-  Model: new (kind: string, config: Record<string, number>, tensors: Record<string, TensorData>, options: ModelOptions) => NativeModel;
+  Model: new (
+    kind: string,
+    config: Record<string, number>,
+    tensors: Record<string, TensorData>,
+    options: ModelOptions,
+  ) => NativeModel;
   Trainer: new (model: NativeModel, options: TrainerOptions) => NativeTrainer;
   ItemMatrix: new (items: TensorData, options: { metric: 'cosine' | 'dot'; device?: string }) => NativeItemMatrix;
   matmulBenchmark(n: number, repeats: number, options: { device?: string }): Promise<number>;
@@ -111,7 +126,8 @@ let loaded: Addon | undefined;
 /** The addon, loaded on first use. */
 export function engine(): Addon {
   if (!loaded) {
-    if (!existsSync(addonPath)) throw new UserError(`the numeric engine is not built (${addonPath} is missing): run npm run build:native`);
+    if (!existsSync(addonPath))
+      throw new UserError(`the numeric engine is not built (${addonPath} is missing): run npm run build:native`);
     loaded = createRequire(import.meta.url)(addonPath) as Addon;
   }
   return loaded;
@@ -127,7 +143,10 @@ export function createModel(
 ): NativeModel {
   const { Model } = engine();
   try {
-    return new Model(kind, config, tensors, { ...options, precision: resolvePrecision(options.precision ?? 'float32', options.device, options.dtype) });
+    return new Model(kind, config, tensors, {
+      ...options,
+      precision: resolvePrecision(options.precision ?? 'float32', options.device, options.dtype),
+    });
   } catch (error) {
     throw new UserError(`${source}: ${(error as Error).message}`);
   }

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { check } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
-import { createModel, createTrainer, matrix, type ModelOptions, type NativeModel, type NativeTrainer, type TrainerOptions } from './native.js';
+import {
+  createModel,
+  createTrainer,
+  matrix,
+  type ModelOptions,
+  type NativeModel,
+  type NativeTrainer,
+  type TrainerOptions,
+} from './native.js';
 import { Random } from './random.js';
 
 export interface ProjectionConfig {
@@ -34,9 +42,16 @@ export class ProjectionHead {
   ) {}
 
   /** A new head, initialised like torch.nn.Linear (uniform in +-1/sqrt(inDim)) from a seed. */
-  static create(config: Partial<ProjectionConfig> & Pick<ProjectionConfig, 'inDim' | 'outDim'>, options: HeadOptions & { seed?: number } = {}): ProjectionHead {
+  static create(
+    config: Partial<ProjectionConfig> & Pick<ProjectionConfig, 'inDim' | 'outDim'>,
+    options: HeadOptions & { seed?: number } = {},
+  ): ProjectionHead {
     const full: ProjectionConfig = { temperature: 0.07, regularization: 0.5, ...config };
-    for (const key of ['inDim', 'outDim'] as const) check(Number.isInteger(full[key]) && full[key] > 0, `projection ${key} must be a positive integer, got ${full[key]}`);
+    for (const key of ['inDim', 'outDim'] as const)
+      check(
+        Number.isInteger(full[key]) && full[key] > 0,
+        `projection ${key} must be a positive integer, got ${full[key]}`,
+      );
     const random = new Random(options.seed ?? 0);
     const bound = 1 / Math.sqrt(full.inDim);
     const tensors = new Map<string, NamedTensor>([
@@ -53,9 +68,28 @@ export class ProjectionHead {
     return ProjectionHead.fromTensors(config, readSafetensors(weightsPath), options, weightsPath);
   }
 
-  private static fromTensors(config: ProjectionConfig, tensors: Map<string, NamedTensor>, options: HeadOptions, source: string): ProjectionHead {
-    const numeric = { inDim: config.inDim, outDim: config.outDim, temperature: config.temperature, regularization: config.regularization };
-    return new ProjectionHead(config, createModel('projection', numeric, Object.fromEntries(tensors), { device: options.device, precision: options.precision }, source));
+  private static fromTensors(
+    config: ProjectionConfig,
+    tensors: Map<string, NamedTensor>,
+    options: HeadOptions,
+    source: string,
+  ): ProjectionHead {
+    const numeric = {
+      inDim: config.inDim,
+      outDim: config.outDim,
+      temperature: config.temperature,
+      regularization: config.regularization,
+    };
+    return new ProjectionHead(
+      config,
+      createModel(
+        'projection',
+        numeric,
+        Object.fromEntries(tensors),
+        { device: options.device, precision: options.precision },
+        source,
+      ),
+    );
   }
 
   /** The item matrix [I, inDim] that positives and negatives index into. */
@@ -82,7 +116,8 @@ export class ProjectionHead {
   save(dir: string): void {
     mkdirSync(dir, { recursive: true });
     const tensors = new Map<string, NamedTensor>();
-    for (const [name, t] of Object.entries(this.model.tensors())) tensors.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
+    for (const [name, t] of Object.entries(this.model.tensors()))
+      tensors.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
     writeSafetensors(join(dir, 'projection.safetensors'), tensors, { format: 'pt' });
     writeFileSync(join(dir, 'projection.json'), JSON.stringify(this.config, null, 2) + '\n');
   }
@@ -105,7 +140,12 @@ export class ProjectionTrainer {
    * cheaper on large catalogues; a shared negative equal to a user's positive is ignored for
    * that user). Returns the loss.
    */
-  step(users: Float32Array, positives: Int32Array, negatives: Int32Array, sharing: 'per-user' | 'shared' = 'per-user'): Promise<number> {
+  step(
+    users: Float32Array,
+    positives: Int32Array,
+    negatives: Int32Array,
+    sharing: 'per-user' | 'shared' = 'per-user',
+  ): Promise<number> {
     const { inDim } = this.head.config;
     const b = users.length / inDim;
     check(Number.isInteger(b) && b > 0, `users must hold one or more whole rows of ${inDim}`);

@@ -34,11 +34,18 @@ export class ItemMatrix {
     check(Number.isInteger(dim) && dim > 0, `topK: dim must be a positive integer, got ${dim}`);
     this.count = items.length / dim;
     check(Number.isInteger(this.count), `topK: the item array must hold whole rows of ${dim}`);
-    this.native = new (engine().ItemMatrix)(matrix(items, this.count, dim, 'topK items'), { metric: options.metric ?? 'cosine', device: options.device });
+    this.native = new (engine().ItemMatrix)(matrix(items, this.count, dim, 'topK items'), {
+      metric: options.metric ?? 'cosine',
+      device: options.device,
+    });
   }
 
   /** The k best items for each query (queries [Q,dim] row-major). */
-  async topK(queries: Float32Array, k: number, exclude: ReadonlyArray<ReadonlyArray<number>> = []): Promise<TopKResult> {
+  async topK(
+    queries: Float32Array,
+    k: number,
+    exclude: ReadonlyArray<ReadonlyArray<number>> = [],
+  ): Promise<TopKResult> {
     check(Number.isInteger(k) && k > 0, `topK: k must be a positive integer, got ${k}`);
     const q = queries.length / this.dim;
     check(Number.isInteger(q), `topK: the query array must hold whole rows of ${this.dim}`);
@@ -50,7 +57,10 @@ export class ItemMatrix {
     let at = 0;
     for (let i = 0; i < q; i++) {
       for (const item of exclude[i] ?? []) {
-        check(Number.isInteger(item) && item >= 0 && item < this.count, `topK: excluded item ${item} of query ${i} is not in [0, ${this.count})`);
+        check(
+          Number.isInteger(item) && item >= 0 && item < this.count,
+          `topK: excluded item ${item} of query ${i} is not in [0, ${this.count})`,
+        );
         flat[at++] = item;
       }
       offsets[i + 1] = at;
@@ -64,6 +74,12 @@ export class ItemMatrix {
 }
 
 /** One-off top-K (queries [Q,dim], items [I,dim], row-major): an ItemMatrix used once. */
-export function topK(queries: Float32Array, items: Float32Array, dim: number, k: number, options: TopKOptions = {}): Promise<TopKResult> {
+export function topK(
+  queries: Float32Array,
+  items: Float32Array,
+  dim: number,
+  k: number,
+  options: TopKOptions = {},
+): Promise<TopKResult> {
   return new ItemMatrix(items, dim, options).topK(queries, k, options.exclude);
 }

@@ -55,17 +55,23 @@ export async function evaluate(rec: Recommender, ds: Dataset, opts: EvalOptions)
   const batchSize = opts.batchSize ?? 256;
   const harmonic = harmonicTable(nItems + 1);
   const tail = longTailItems(ds);
-  const sums: Record<string, number> = Object.fromEntries([...CUTOFFS.flatMap((k) => [`HR@${k}`, `NDCG@${k}`]), 'MRR'].map((m) => [m, 0]));
+  const sums: Record<string, number> = Object.fromEntries(
+    [...CUTOFFS.flatMap((k) => [`HR@${k}`, `NDCG@${k}`]), 'MRR'].map((m) => [m, 0]),
+  );
   const tailSums = { users: 0, hit: 0, ndcg: 0 };
   const covered = new Uint8Array(nItems);
   const top = new Int32Array(10);
-  const progress = new Progress(`evaluate ${rec.name} (${opts.split})`, users.length, { unit: 'users', silent: opts.silent });
+  const progress = new Progress(`evaluate ${rec.name} (${opts.split})`, users.length, {
+    unit: 'users',
+    silent: opts.silent,
+  });
 
   for (let b = 0; b < users.length; b += batchSize) {
     const cases = users.slice(b, b + batchSize).map((u) => evalCase(ds, u, opts.split));
     const histories: History[] = cases.map((c) => ({ items: c.history, times: c.historyTimes, time: c.targetTime }));
     const scores = await rec.score(histories);
-    if (scores.length !== cases.length * nItems) throw new Error(`${rec.name}.score returned ${scores.length} scores, expected ${cases.length} x ${nItems}`);
+    if (scores.length !== cases.length * nItems)
+      throw new Error(`${rec.name}.score returned ${scores.length} scores, expected ${cases.length} x ${nItems}`);
     cases.forEach((c, r) => {
       const row = scores.subarray(r * nItems, (r + 1) * nItems);
       if (opts.excludeSeen) for (const h of c.history) if (h !== c.target) row[h] = -Infinity;
@@ -98,7 +104,11 @@ export async function evaluate(rec: Recommender, ds: Dataset, opts: EvalOptions)
     ties: TIE_RULE,
     exclude_seen: Boolean(opts.excludeSeen),
     metrics: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n])),
-    longtail: { users: tailSums.users, 'HR@10': tailSums.hit / Math.max(tailSums.users, 1), 'NDCG@10': tailSums.ndcg / Math.max(tailSums.users, 1) },
+    longtail: {
+      users: tailSums.users,
+      'HR@10': tailSums.hit / Math.max(tailSums.users, 1),
+      'NDCG@10': tailSums.ndcg / Math.max(tailSums.users, 1),
+    },
     'coverage@10': coverage / nItems,
     seconds: (performance.now() - start) / 1000,
     about: rec.describe(),

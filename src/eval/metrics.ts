@@ -26,7 +26,8 @@ export function harmonicTable(n: number): Float64Array {
 
 /** Expected reciprocal rank: mean of 1/(r+1) over r in greater .. greater + equal. */
 export function expectedRR(greater: number, equal: number, harmonic?: Float64Array): number {
-  if (harmonic && greater + equal + 1 < harmonic.length) return (harmonic[greater + equal + 1] - harmonic[greater]) / (equal + 1);
+  if (harmonic && greater + equal + 1 < harmonic.length)
+    return (harmonic[greater + equal + 1] - harmonic[greater]) / (equal + 1);
   let sum = 0;
   for (let r = greater; r <= greater + equal; r++) sum += 1 / (r + 1);
   return sum / (equal + 1);

@@ -17,15 +17,19 @@ const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.lengt
 export function trainingRecords(ws: Workspace): TrainingRecord[] {
   const dir = ws.path('models');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    // Sequential models keep a record of another shape; their metrics still appear in the tables.
-    .filter((name) => existsSync(join(dir, name, 'bundle.json')) && existsSync(join(dir, name, 'training.json')))
-    .map((name) => {
-      const record = readJsonFile<TrainingRecord>(join(dir, name, 'training.json'), 'training record');
-      // Latency is measured after training, by the benchmark, and kept beside the model.
-      const latency = join(dir, name, 'latency.json');
-      return existsSync(latency) ? { ...record, latency: readJsonFile<TrainingRecord['latency']>(latency, 'latency benchmark') } : record;
-    });
+  return (
+    readdirSync(dir)
+      // Sequential models keep a record of another shape; their metrics still appear in the tables.
+      .filter((name) => existsSync(join(dir, name, 'bundle.json')) && existsSync(join(dir, name, 'training.json')))
+      .map((name) => {
+        const record = readJsonFile<TrainingRecord>(join(dir, name, 'training.json'), 'training record');
+        // Latency is measured after training, by the benchmark, and kept beside the model.
+        const latency = join(dir, name, 'latency.json');
+        return existsSync(latency)
+          ? { ...record, latency: readJsonFile<TrainingRecord['latency']>(latency, 'latency benchmark') }
+          : record;
+      })
+  );
 }
 
 /**
@@ -41,9 +45,27 @@ function trainingSeconds(ws: Workspace, name: string): number | undefined {
 }
 
 function metricsTable(ws: Workspace, results: EvalResult[]): string {
-  const head = ['recommender', ...METRICS, 'long-tail users', 'LT HR@10', 'LT NDCG@10', 'coverage@10', 'training s', 'evaluation s'];
+  const head = [
+    'recommender',
+    ...METRICS,
+    'long-tail users',
+    'LT HR@10',
+    'LT NDCG@10',
+    'coverage@10',
+    'training s',
+    'evaluation s',
+  ];
   const rows = results.map((r) =>
-    [esc(r.recommender), ...METRICS.map((m) => f4(r.metrics[m])), String(r.longtail.users), f4(r.longtail['HR@10']), f4(r.longtail['NDCG@10']), f4(r['coverage@10']), trainingSeconds(ws, r.recommender)?.toFixed(0) ?? '-', r.seconds.toFixed(1)]
+    [
+      esc(r.recommender),
+      ...METRICS.map((m) => f4(r.metrics[m])),
+      String(r.longtail.users),
+      f4(r.longtail['HR@10']),
+      f4(r.longtail['NDCG@10']),
+      f4(r['coverage@10']),
+      trainingSeconds(ws, r.recommender)?.toFixed(0) ?? '-',
+      r.seconds.toFixed(1),
+    ]
       .map((c) => `<td>${c}</td>`)
       .join(''),
   );
@@ -52,7 +74,12 @@ function metricsTable(ws: Workspace, results: EvalResult[]): string {
 
 function aboutList(results: EvalResult[]): string {
   return `<ul>${results
-    .map((r) => `<li><b>${esc(r.recommender)}</b>: ${Object.entries(r.about).map(([k, v]) => `${esc(k)} = ${esc(String(v))}`).join('; ')}</li>`)
+    .map(
+      (r) =>
+        `<li><b>${esc(r.recommender)}</b>: ${Object.entries(r.about)
+          .map(([k, v]) => `${esc(k)} = ${esc(String(v))}`)
+          .join('; ')}</li>`,
+    )
     .join('')}</ul>`;
 }
 
@@ -60,25 +87,53 @@ function modelSection(rec: TrainingRecord): string {
   const parts = [
     `<h2>Model ${esc(rec.model)}</h2>`,
     `<p>Dataset ${esc(rec.dataset)}; teacher <b>${esc(rec.teacher.label)}</b>; encoder ${esc(rec.encoder)}; ablation ${esc(rec.ablation)}; trained ${esc(rec.created)}.</p>`,
-    `<p>Stage times: ${Object.entries(rec.seconds).map(([k, v]) => `${esc(k)} ${v.toFixed(1)} s`).join(', ')}.</p>`,
+    `<p>Stage times: ${Object.entries(rec.seconds)
+      .map(([k, v]) => `${esc(k)} ${v.toFixed(1)} s`)
+      .join(', ')}.</p>`,
   ];
   if (rec.curves.distill.length) {
-    parts.push(lineChart('Distillation (MSE to reasoning targets)', 'step', 'loss', [{ name: 'MSE', x: rec.curves.distill.map((p) => p.step), y: rec.curves.distill.map((p) => p.loss) }]));
+    parts.push(
+      lineChart('Distillation (MSE to reasoning targets)', 'step', 'loss', [
+        { name: 'MSE', x: rec.curves.distill.map((p) => p.step), y: rec.curves.distill.map((p) => p.loss) },
+      ]),
+    );
   }
   if (rec.curves.projection.length) {
     const p = rec.curves.projection;
-    parts.push(lineChart('Projection: training loss', 'epoch', 'InfoNCE + L_reg', [{ name: 'loss', x: p.map((e) => e.epoch), y: p.map((e) => e.loss) }]));
-    parts.push(lineChart('Projection: validation NDCG@10', 'epoch', 'NDCG@10', [{ name: 'valid', x: p.map((e) => e.epoch), y: p.map((e) => e.validNdcg10) }]));
+    parts.push(
+      lineChart('Projection: training loss', 'epoch', 'InfoNCE + L_reg', [
+        { name: 'loss', x: p.map((e) => e.epoch), y: p.map((e) => e.loss) },
+      ]),
+    );
+    parts.push(
+      lineChart('Projection: validation NDCG@10', 'epoch', 'NDCG@10', [
+        { name: 'valid', x: p.map((e) => e.epoch), y: p.map((e) => e.validNdcg10) },
+      ]),
+    );
   }
   const a = rec.alignment;
   if (a) {
-    parts.push(`<p>Alignment with the reasoning targets on ${a.users} held-out users: mean cosine ${f4(mean(a.before.cos))} before distillation, ${f4(mean(a.after.cos))} after; mean L2 ${f4(mean(a.before.l2))} before, ${f4(mean(a.after.l2))} after.</p>`);
-    parts.push(histogram('L2 distance to the reasoning target', 'L2 distance', [{ name: 'before distillation', values: a.before.l2 }, { name: 'after distillation', values: a.after.l2 }]));
-    parts.push(histogram('Cosine similarity to the reasoning target', 'cosine', [{ name: 'before distillation', values: a.before.cos }, { name: 'after distillation', values: a.after.cos }]));
+    parts.push(
+      `<p>Alignment with the reasoning targets on ${a.users} held-out users: mean cosine ${f4(mean(a.before.cos))} before distillation, ${f4(mean(a.after.cos))} after; mean L2 ${f4(mean(a.before.l2))} before, ${f4(mean(a.after.l2))} after.</p>`,
+    );
+    parts.push(
+      histogram('L2 distance to the reasoning target', 'L2 distance', [
+        { name: 'before distillation', values: a.before.l2 },
+        { name: 'after distillation', values: a.after.l2 },
+      ]),
+    );
+    parts.push(
+      histogram('Cosine similarity to the reasoning target', 'cosine', [
+        { name: 'before distillation', values: a.before.cos },
+        { name: 'after distillation', values: a.after.cos },
+      ]),
+    );
   }
   if (rec.latency) {
     const rows = Object.entries(rec.latency).filter((e): e is [string, number] => typeof e[1] === 'number');
-    parts.push(`<table><tr><th>latency</th><th>value</th></tr>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v.toFixed(2)}</td></tr>`).join('')}</table>`);
+    parts.push(
+      `<table><tr><th>latency</th><th>value</th></tr>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v.toFixed(2)}</td></tr>`).join('')}</table>`,
+    );
   }
   return parts.join('\n');
 }
@@ -96,10 +151,15 @@ export function renderReport(ws: Workspace): string {
       `<h2>${split === 'test' ? 'Test' : 'Validation'} split</h2>`,
       `<p>Dataset ${esc(first.dataset)}: ${first.users} users, full ranking over ${first.items} items; ties ${esc(first.ties)}.</p>`,
       metricsTable(ws, rs),
-      barChart(`HR@10 and NDCG@10 (${split})`, 'metric', rs.map((r) => r.recommender), [
-        { name: 'HR@10', values: rs.map((r) => r.metrics['HR@10']) },
-        { name: 'NDCG@10', values: rs.map((r) => r.metrics['NDCG@10']) },
-      ]),
+      barChart(
+        `HR@10 and NDCG@10 (${split})`,
+        'metric',
+        rs.map((r) => r.recommender),
+        [
+          { name: 'HR@10', values: rs.map((r) => r.metrics['HR@10']) },
+          { name: 'NDCG@10', values: rs.map((r) => r.metrics['NDCG@10']) },
+        ],
+      ),
       aboutList(rs),
     );
   }

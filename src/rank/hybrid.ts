@@ -32,7 +32,9 @@ export interface HybridSpec {
 function standardize(scores: Float32Array, items: number, cold: Uint8Array | undefined): void {
   for (let r = 0; r < scores.length / items; r++) {
     const row = scores.subarray(r * items, (r + 1) * items);
-    let n = 0, mean = 0, sq = 0;
+    let n = 0,
+      mean = 0,
+      sq = 0;
     for (let j = 0; j < items; j++) {
       if (cold?.[j]) continue;
       n++;
@@ -52,7 +54,12 @@ function coldItems(ds: Dataset): Uint8Array {
 }
 
 /** Standardised scores of every part for a batch of histories. */
-async function partScores(parts: readonly Recommender[], histories: readonly History[], items: number, cold: Uint8Array): Promise<Float32Array[]> {
+async function partScores(
+  parts: readonly Recommender[],
+  histories: readonly History[],
+  items: number,
+  cold: Uint8Array,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const part of parts) {
     const s = await part.score(histories);
@@ -83,7 +90,10 @@ export class HybridRecommender implements Recommender {
     private readonly parts: readonly Recommender[],
     private readonly weights: readonly number[],
   ) {
-    check(parts.length >= 2 && parts.length === weights.length, `hybrid ${name}: needs two or more parts, one weight each`);
+    check(
+      parts.length >= 2 && parts.length === weights.length,
+      `hybrid ${name}: needs two or more parts, one weight each`,
+    );
     this.scoresUnseenItems = parts.some((p, i) => p.scoresUnseenItems && weights[i] > 0);
   }
 
@@ -94,7 +104,9 @@ export class HybridRecommender implements Recommender {
   }
 
   describe(): Record<string, string | number | boolean> {
-    const about: Record<string, string | number | boolean> = { model: 'hybrid: weighted sum of per-user standardised scores' };
+    const about: Record<string, string | number | boolean> = {
+      model: 'hybrid: weighted sum of per-user standardised scores',
+    };
     this.parts.forEach((p, i) => (about[`${p.name} weight`] = this.weights[i]));
     for (const p of this.parts) for (const [k, v] of Object.entries(p.describe())) about[`${p.name}.${k}`] = v;
     return about;
@@ -123,18 +135,30 @@ export class HybridRecommender implements Recommender {
  * the same validation users (part scores computed once per batch) by NDCG@10 with expected ties.
  * The parts must already be fitted.
  */
-export async function chooseWeights(parts: readonly Recommender[], ds: Dataset, options: { step?: number; users?: readonly number[]; silent?: boolean } = {}): Promise<Omit<HybridSpec, 'kind' | 'created'>> {
+export async function chooseWeights(
+  parts: readonly Recommender[],
+  ds: Dataset,
+  options: { step?: number; users?: readonly number[]; silent?: boolean } = {},
+): Promise<Omit<HybridSpec, 'kind' | 'created'>> {
   const grid = weightGrid(parts.length, options.step ?? (parts.length === 2 ? 0.05 : 0.1));
   const users = options.users ?? Array.from(ds.userIds.keys());
   const items = ds.items.length;
   const cold = coldItems(ds);
   const ndcg = new Float64Array(grid.length);
   const hit = new Float64Array(grid.length);
-  const progress = new Progress('hybrid: weights on validation', users.length, { unit: 'users', silent: options.silent });
+  const progress = new Progress('hybrid: weights on validation', users.length, {
+    unit: 'users',
+    silent: options.silent,
+  });
   const batchSize = 256;
   for (let b = 0; b < users.length; b += batchSize) {
     const cases = users.slice(b, b + batchSize).map((u) => evalCase(ds, u, 'valid'));
-    const scores = await partScores(parts, cases.map((c) => ({ items: c.history, times: c.historyTimes, time: c.targetTime })), items, cold);
+    const scores = await partScores(
+      parts,
+      cases.map((c) => ({ items: c.history, times: c.historyTimes, time: c.targetTime })),
+      items,
+      cold,
+    );
     const combined = new Float32Array(items);
     cases.forEach((c, r) => {
       const rows = scores.map((s) => s.subarray(r * items, (r + 1) * items));
@@ -145,8 +169,12 @@ export async function chooseWeights(parts: readonly Recommender[], ds: Dataset, 
           if (w !== 0) for (let j = 0; j < items; j++) combined[j] += w * row[j];
         });
         const t = combined[c.target];
-        let greater = 0, equal = 0;
-        for (let j = 0; j < items; j++) (greater += +(combined[j] > t)), (equal += +(combined[j] === t));
+        let greater = 0;
+        let equal = 0;
+        for (let j = 0; j < items; j++) {
+          greater += +(combined[j] > t);
+          equal += +(combined[j] === t);
+        }
         ndcg[g] += expectedNdcg(greater, equal - 1, 10);
         hit[g] += expectedHit(greater, equal - 1, 10);
       });
@@ -154,7 +182,11 @@ export async function chooseWeights(parts: readonly Recommender[], ds: Dataset, 
     progress.tick(cases.length);
   }
   progress.finish();
-  const validation = grid.map((weights, g) => ({ weights, 'NDCG@10': ndcg[g] / users.length, 'HR@10': hit[g] / users.length }));
+  const validation = grid.map((weights, g) => ({
+    weights,
+    'NDCG@10': ndcg[g] / users.length,
+    'HR@10': hit[g] / users.length,
+  }));
   // The best NDCG@10; among equals the first in grid order (the first part weighted most).
   const best = validation.reduce((a, b) => (b['NDCG@10'] > a['NDCG@10'] ? b : a));
   return { parts: parts.map((p) => p.name), weights: best.weights, validation, validationUsers: users.length };
@@ -171,6 +203,7 @@ export function saveHybrid(ws: Workspace, name: string, chosen: Omit<HybridSpec,
 
 function readSpec(file: string): HybridSpec {
   const spec = readJsonFile<HybridSpec>(file, 'train the hybrid first');
-  if (spec.kind !== 'hybrid' || !Array.isArray(spec.parts) || !Array.isArray(spec.weights)) throw new UserError(`${file}: not a hybrid model (expected kind, parts, weights)`);
+  if (spec.kind !== 'hybrid' || !Array.isArray(spec.parts) || !Array.isArray(spec.weights))
+    throw new UserError(`${file}: not a hybrid model (expected kind, parts, weights)`);
   return spec;
 }

@@ -54,21 +54,39 @@ export class R2ENDRecommender implements Recommender {
   describe(): Record<string, string | number | boolean> {
     const r = this.record;
     return r
-      ? { model: 'R2END', teacher: r.teacher.label, encoder: r.encoder, ablation: r.ablation, dataset: r.dataset, projection: this.bundle!.projection }
+      ? {
+          model: 'R2END',
+          teacher: r.teacher.label,
+          encoder: r.encoder,
+          ablation: r.ablation,
+          dataset: r.dataset,
+          projection: this.bundle!.projection,
+        }
       : { model: 'R2END (not loaded)' };
   }
 
   /** Loads the trained model, training it first when settings were given and none exists. */
   async fit(ds: Dataset): Promise<void> {
     const bundleFile = join(this.dir, 'bundle.json');
-    if (this.train && !existsSync(bundleFile)) await trainR2END(this.ws, ds, this.train, { name: this.name, log: () => {}, silent: true });
-    if (!existsSync(bundleFile)) throw new UserError(`no trained model "${this.name}" in ${this.ws.dir} (expected ${bundleFile}); run \`r2end train --work ${this.ws.dir}\``);
+    if (this.train && !existsSync(bundleFile))
+      await trainR2END(this.ws, ds, this.train, { name: this.name, log: () => {}, silent: true });
+    if (!existsSync(bundleFile))
+      throw new UserError(
+        `no trained model "${this.name}" in ${this.ws.dir} (expected ${bundleFile}); run \`r2end train --work ${this.ws.dir}\``,
+      );
     this.bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as BundleInfo;
     this.record = JSON.parse(readFileSync(join(this.dir, 'training.json'), 'utf8')) as TrainingRecord;
-    if (this.bundle.items !== ds.items.length) throw new UserError(`model "${this.name}" was trained on ${this.bundle.items} items, the workspace has ${ds.items.length}; retrain it`);
+    if (this.bundle.items !== ds.items.length)
+      throw new UserError(
+        `model "${this.name}" was trained on ${this.bundle.items} items, the workspace has ${ds.items.length}; retrain it`,
+      );
     const options = { maxTokens: this.bundle.maxTokens, device: this.device };
-    this.encoder = loadEncoder(this.bundle.encoder === 'student' ? join(this.dir, 'student') : this.bundle.encoder, options);
-    if (this.bundle.projection) this.projection = ProjectionHead.load(join(this.dir, 'projection'), { device: this.device });
+    this.encoder = loadEncoder(
+      this.bundle.encoder === 'student' ? join(this.dir, 'student') : this.bundle.encoder,
+      options,
+    );
+    if (this.bundle.projection)
+      this.projection = ProjectionHead.load(join(this.dir, 'projection'), { device: this.device });
     const z = loadMatrix(join(this.dir, 'index.safetensors'), 'z');
     this.scorer = new ItemScorer(z.data, z.cols, this.device);
     this.ds = ds;

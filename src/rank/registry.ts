@@ -19,8 +19,14 @@ export const BASELINES: Record<string, () => Recommender> = {
 
 /** What a finished model folder holds, by the file that marks it: an R2END bundle, a sequential model or a hybrid. */
 const KINDS = [
-  { marker: 'bundle.json', make: (ws: Workspace, name: string, device: string): Recommender => new R2ENDRecommender(ws, name, device) },
-  { marker: INFO_FILE, make: (ws: Workspace, name: string, device: string): Recommender => new SequentialRecommender(ws, name, device) },
+  {
+    marker: 'bundle.json',
+    make: (ws: Workspace, name: string, device: string): Recommender => new R2ENDRecommender(ws, name, device),
+  },
+  {
+    marker: INFO_FILE,
+    make: (ws: Workspace, name: string, device: string): Recommender => new SequentialRecommender(ws, name, device),
+  },
   {
     marker: HYBRID_FILE,
     make: (ws: Workspace, name: string, device: string): Recommender =>
@@ -35,7 +41,9 @@ const KINDS = [
 export function trainedModels(ws: Workspace): string[] {
   const dir = ws.path('models');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => KINDS.some((k) => existsSync(join(dir, name, k.marker)))).sort();
+  return readdirSync(dir)
+    .filter((name) => KINDS.some((k) => existsSync(join(dir, name, k.marker))))
+    .sort();
 }
 
 /** A recommender by the name `evaluate --recommender` takes: a baseline or a trained model. */
@@ -43,10 +51,15 @@ export function makeRecommender(name: string, ws: Workspace, device = 'cpu'): Re
   const baseline = BASELINES[name];
   if (baseline) return baseline();
   // Only names listed in the models folder, so a name is never a path elsewhere.
-  const kind = trainedModels(ws).includes(name) && KINDS.find((k) => existsSync(join(ws.path('models', name), k.marker)));
+  const kind =
+    trainedModels(ws).includes(name) && KINDS.find((k) => existsSync(join(ws.path('models', name), k.marker)));
   if (kind) return kind.make(ws, name, device);
   const known = [...Object.keys(BASELINES), ...trainedModels(ws)];
   const sequential = SEQUENTIAL_MODELS.find((m) => name.startsWith(m));
-  const hint = name.startsWith('r2end') ? ` (train it first: r2end train --work ${ws.dir}${name === 'r2end' ? '' : ` --name ${name}`})` : sequential ? ` (train it first: r2end train --work ${ws.dir} --model ${sequential}${name === sequential ? '' : ` --name ${name}`})` : '';
+  const hint = name.startsWith('r2end')
+    ? ` (train it first: r2end train --work ${ws.dir}${name === 'r2end' ? '' : ` --name ${name}`})`
+    : sequential
+      ? ` (train it first: r2end train --work ${ws.dir} --model ${sequential}${name === sequential ? '' : ` --name ${name}`})`
+      : '';
   throw new UserError(`--recommender ${name}: unknown; expected one of ${known.join(', ')}${hint}`);
 }

@@ -39,11 +39,17 @@ export const sequentialConfigSchema = z
     precision: z.enum(PRECISIONS),
   })
   .strict()
-  .refine((c) => c.model !== 'sasrec' || (c.blocks !== undefined && c.heads !== undefined && c.hidden % c.heads === 0), {
-    message: 'SASRec needs blocks and heads, with hidden a multiple of heads',
-    path: ['heads'],
+  .refine(
+    (c) => c.model !== 'sasrec' || (c.blocks !== undefined && c.heads !== undefined && c.hidden % c.heads === 0),
+    {
+      message: 'SASRec needs blocks and heads, with hidden a multiple of heads',
+      path: ['heads'],
+    },
+  )
+  .refine((c) => c.model === 'sasrec' || (c.blocks === undefined && c.heads === undefined), {
+    message: 'blocks and heads are SASRec settings',
+    path: ['blocks'],
   })
-  .refine((c) => c.model === 'sasrec' || (c.blocks === undefined && c.heads === undefined), { message: 'blocks and heads are SASRec settings', path: ['blocks'] })
   // Otherwise training could stop before its first validation.
   .refine((c) => c.evalEvery <= c.patience, { message: 'must not exceed patience', path: ['evalEvery'] });
 
@@ -52,7 +58,10 @@ export type SequentialConfig = z.infer<typeof sequentialConfigSchema>;
 const COMMON = { lr: 1e-3, beta2: 0.98, batchSize: 128, maxLength: 50, epochs: 200, seed: 42, device: 'cpu' } as const;
 
 /** Each model's defaults: SASRec's are the paper's for sparse Amazon data. */
-export const DEFAULTS: Record<SequentialKind, Omit<SequentialConfig, 'model' | 'evalEvery' | 'patience' | 'precision'>> = {
+export const DEFAULTS: Record<
+  SequentialKind,
+  Omit<SequentialConfig, 'model' | 'evalEvery' | 'patience' | 'precision'>
+> = {
   sasrec: { ...COMMON, loss: 'bce', hidden: 50, blocks: 2, heads: 1, dropout: 0.5 },
   gru4rec: { ...COMMON, loss: 'ce', hidden: 64, dropout: 0.3 },
 };

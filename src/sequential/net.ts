@@ -110,9 +110,21 @@ export class SequentialNet {
 
   static fromTensors(info: SequentialInfo, tensors: Map<string, NamedTensor>, source: string): SequentialNet {
     const c = info.config;
-    const numeric: Record<string, number> = { items: info.items, hidden: c.hidden, dropout: c.dropout, loss: c.loss === 'ce' ? 1 : 0, maxLength: c.maxLength };
+    const numeric: Record<string, number> = {
+      items: info.items,
+      hidden: c.hidden,
+      dropout: c.dropout,
+      loss: c.loss === 'ce' ? 1 : 0,
+      maxLength: c.maxLength,
+    };
     if (c.model === 'sasrec') Object.assign(numeric, { blocks: c.blocks, heads: c.heads });
-    const model = createModel(c.model, numeric, Object.fromEntries(tensors), { device: c.device, precision: c.precision }, source);
+    const model = createModel(
+      c.model,
+      numeric,
+      Object.fromEntries(tensors),
+      { device: c.device, precision: c.precision },
+      source,
+    );
     return new SequentialNet(info, model);
   }
 
@@ -129,12 +141,22 @@ export class SequentialNet {
 
   /** Adam as in the SASRec paper (no weight decay, no clipping) at a constant learning rate. */
   trainer(): NativeTrainer {
-    return createTrainer(this.model, { learningRate: this.config.lr, beta2: this.config.beta2, weightDecay: 0, maxGradNorm: 0 });
+    return createTrainer(this.model, {
+      learningRate: this.config.lr,
+      beta2: this.config.beta2,
+      weightDecay: 0,
+      maxGradNorm: 0,
+    });
   }
 
   /** Copies of every parameter. */
   tensors(): Map<string, NamedTensor> {
-    return new Map(Object.entries(this.model.tensors()).map(([name, t]) => [name, { shape: t.shape, data: Float32Array.from(t.data) }]));
+    return new Map(
+      Object.entries(this.model.tensors()).map(([name, t]) => [
+        name,
+        { shape: t.shape, data: Float32Array.from(t.data) },
+      ]),
+    );
   }
 
   /** Sets every parameter from saved copies (a checkpoint). */

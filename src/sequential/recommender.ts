@@ -32,17 +32,32 @@ export class SequentialRecommender implements Recommender {
     const r = this.record;
     if (!r) return { model: `${this.name} (not loaded)` };
     const c = r.config;
-    return { model: r.kind === 'sasrec' ? 'SASRec' : 'GRU4Rec', loss: c.loss, hidden: c.hidden, ...(c.blocks ? { blocks: c.blocks, heads: c.heads! } : {}), dropout: c.dropout, maxLength: c.maxLength, dataset: r.dataset, bestEpoch: r.bestEpoch };
+    return {
+      model: r.kind === 'sasrec' ? 'SASRec' : 'GRU4Rec',
+      loss: c.loss,
+      hidden: c.hidden,
+      ...(c.blocks ? { blocks: c.blocks, heads: c.heads! } : {}),
+      dropout: c.dropout,
+      maxLength: c.maxLength,
+      dataset: r.dataset,
+      bestEpoch: r.bestEpoch,
+    };
   }
 
   async fit(ds: Dataset): Promise<void> {
-    if (this.train && !existsSync(join(this.dir, INFO_FILE))) await trainSequential(this.ws, ds, this.train, { name: this.name, log: () => {}, silent: true });
+    if (this.train && !existsSync(join(this.dir, INFO_FILE)))
+      await trainSequential(this.ws, ds, this.train, { name: this.name, log: () => {}, silent: true });
     if (!existsSync(join(this.dir, INFO_FILE))) {
-      throw new UserError(`no trained model "${this.name}" in ${this.ws.dir} (expected ${join(this.dir, INFO_FILE)}); run \`r2end train --work ${this.ws.dir} --model sasrec|gru4rec --name ${this.name}\``);
+      throw new UserError(
+        `no trained model "${this.name}" in ${this.ws.dir} (expected ${join(this.dir, INFO_FILE)}); run \`r2end train --work ${this.ws.dir} --model sasrec|gru4rec --name ${this.name}\``,
+      );
     }
     this.net = SequentialNet.load(this.dir, this.device);
     this.record = readRecord(this.dir);
-    if (this.net.info.items !== ds.items.length) throw new UserError(`model "${this.name}" was trained on ${this.net.info.items} items, the workspace has ${ds.items.length}; retrain it`);
+    if (this.net.info.items !== ds.items.length)
+      throw new UserError(
+        `model "${this.name}" was trained on ${this.net.info.items} items, the workspace has ${ds.items.length}; retrain it`,
+      );
   }
 
   async score(histories: readonly History[]): Promise<Float32Array> {

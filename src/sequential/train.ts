@@ -100,7 +100,12 @@ function trainingRows(ds: Dataset, maxLength: number): TrainingRow[] {
  * first, right-padded with -1; for BCE one negative per position, drawn uniformly from the items
  * the user never had in training (the SASRec paper's sampler).
  */
-function trainingBatch(rows: TrainingRow[], cfg: SequentialConfig, items: number, rng: Random): Record<string, TensorData> {
+function trainingBatch(
+  rows: TrainingRow[],
+  cfg: SequentialConfig,
+  items: number,
+  rng: Random,
+): Record<string, TensorData> {
   const width = Math.max(...rows.map((row) => row.window.length - 1));
   const input = new Int32Array(rows.length * width).fill(-1);
   const targets = new Int32Array(rows.length * width).fill(-1);
@@ -117,7 +122,11 @@ function trainingBatch(rows: TrainingRow[], cfg: SequentialConfig, items: number
     }
   });
   const shape = [rows.length, width];
-  const batch: Record<string, TensorData> = { items: { data: input, shape }, targets: { data: targets, shape }, seed: { data: Int32Array.of(rng.int(0x7fffffff)), shape: [1] } };
+  const batch: Record<string, TensorData> = {
+    items: { data: input, shape },
+    targets: { data: targets, shape },
+    seed: { data: Int32Array.of(rng.int(0x7fffffff)), shape: [1] },
+  };
   if (cfg.loss === 'bce') batch.negatives = { data: negatives, shape };
   return batch;
 }
@@ -132,7 +141,8 @@ function saveCheckpoint(path: string, net: SequentialNet, trainer: NativeTrainer
   for (const [name, t] of net.tensors()) tensors.set(`model/${name}`, t);
   const adam = trainer.state();
   // Adam's step counts fit float32 exactly (below 2^24).
-  for (const [name, t] of Object.entries(adam.tensors)) tensors.set(`adam/${name}`, { shape: t.shape, data: Float32Array.from(t.data) });
+  for (const [name, t] of Object.entries(adam.tensors))
+    tensors.set(`adam/${name}`, { shape: t.shape, data: Float32Array.from(t.data) });
   writeSafetensors(path, tensors, { state: JSON.stringify(state), steps: String(adam.steps) });
 }
 
@@ -142,14 +152,22 @@ function loadCheckpoint(path: string, key: string, net: SequentialNet, trainer: 
   const { tensors, metadata } = readSafetensorsFile(path);
   const state = JSON.parse(metadata.state ?? '{}') as LoopState;
   if (state.key !== key) return undefined;
-  const part = (prefix: string) => new Map([...tensors].filter(([name]) => name.startsWith(prefix)).map(([name, t]) => [name.slice(prefix.length), t]));
+  const part = (prefix: string) =>
+    new Map(
+      [...tensors].filter(([name]) => name.startsWith(prefix)).map(([name, t]) => [name.slice(prefix.length), t]),
+    );
   net.setTensors(part('model/'));
   trainer.setState({ steps: Number(metadata.steps), tensors: Object.fromEntries(part('adam/')) });
   return state;
 }
 
 /** Trains (or resumes, or skips when finished) the model `run.name`; returns its record. */
-export async function trainSequential(ws: Workspace, ds: Dataset, cfg: SequentialConfig, run: SequentialRun): Promise<SequentialRecord> {
+export async function trainSequential(
+  ws: Workspace,
+  ds: Dataset,
+  cfg: SequentialConfig,
+  run: SequentialRun,
+): Promise<SequentialRecord> {
   const dir = ws.path('models', run.name);
   const stages = new StageRunner(dir, run.log);
   const rows = trainingRows(ds, cfg.maxLength);
@@ -162,21 +180,47 @@ export async function trainSequential(ws: Workspace, ds: Dataset, cfg: Sequentia
     const trainer = net.trainer();
     const checkpoint = join(dir, CHECKPOINT_FILE);
     const key = StageRunner.key(settings);
-    const state: LoopState = loadCheckpoint(checkpoint, key, net, trainer) ?? { key, epoch: 0, curve: [], best: -1, bestEpoch: 0, seconds: 0, secondsToBest: 0 };
-    if (state.epoch > 0) run.log(`${run.name}: resuming after epoch ${state.epoch} (best validation NDCG@10 ${state.best.toFixed(4)} at epoch ${state.bestEpoch})`);
-    const validator: Recommender = { name: run.name, describe: () => ({}), fit: async () => {}, score: (h) => net.score(h.map((x) => x.items)) };
+    const state: LoopState = loadCheckpoint(checkpoint, key, net, trainer) ?? {
+      key,
+      epoch: 0,
+      curve: [],
+      best: -1,
+      bestEpoch: 0,
+      seconds: 0,
+      secondsToBest: 0,
+    };
+    if (state.epoch > 0)
+      run.log(
+        `${run.name}: resuming after epoch ${state.epoch} (best validation NDCG@10 ${state.best.toFixed(4)} at epoch ${state.bestEpoch})`,
+      );
+    const validator: Recommender = {
+      name: run.name,
+      describe: () => ({}),
+      fit: async () => {},
+      score: (h) => net.score(h.map((x) => x.items)),
+    };
     const positions = rows.reduce((a, row) => a + row.window.length - 1, 0);
 
     for (let epoch = state.epoch + 1; epoch <= cfg.epochs && epoch - 1 - state.bestEpoch < cfg.patience; epoch++) {
       const rng = epochRandom(cfg.seed, epoch);
       const order = rng.shuffle(rows.map((_, i) => i));
-      const bar = new Progress(`${run.name} epoch ${epoch}/${cfg.epochs}`, order.length, { unit: 'sequences', silent: run.silent });
+      const bar = new Progress(`${run.name} epoch ${epoch}/${cfg.epochs}`, order.length, {
+        unit: 'sequences',
+        silent: run.silent,
+      });
       const start = performance.now();
       let loss = 0;
       let batches = 0;
       for (let b = 0; b < order.length; b += cfg.batchSize) {
         const chosen = order.slice(b, b + cfg.batchSize);
-        loss += await trainer.step(trainingBatch(chosen.map((i) => rows[i]), cfg, ds.items.length, rng));
+        loss += await trainer.step(
+          trainingBatch(
+            chosen.map((i) => rows[i]),
+            cfg,
+            ds.items.length,
+            rng,
+          ),
+        );
         batches++;
         bar.tick(chosen.length);
       }
@@ -185,7 +229,11 @@ export async function trainSequential(ws: Workspace, ds: Dataset, cfg: Sequentia
       state.seconds += entry.seconds;
       if (epoch % cfg.evalEvery === 0 || epoch === cfg.epochs) {
         const result = await evaluate(validator, ds, { split: 'valid', silent: true });
-        Object.assign(entry, { validNdcg10: result.metrics['NDCG@10'], validHr10: result.metrics['HR@10'], validSeconds: result.seconds });
+        Object.assign(entry, {
+          validNdcg10: result.metrics['NDCG@10'],
+          validHr10: result.metrics['HR@10'],
+          validSeconds: result.seconds,
+        });
         state.seconds += result.seconds;
         if (result.metrics['NDCG@10'] > state.best) {
           Object.assign(state, { best: result.metrics['NDCG@10'], bestEpoch: epoch, secondsToBest: state.seconds });
@@ -195,7 +243,10 @@ export async function trainSequential(ws: Workspace, ds: Dataset, cfg: Sequentia
       state.curve.push(entry);
       state.epoch = epoch;
       saveCheckpoint(checkpoint, net, trainer, state);
-      const valid = entry.validNdcg10 === undefined ? '' : `, validation NDCG@10 ${entry.validNdcg10.toFixed(4)} HR@10 ${entry.validHr10!.toFixed(4)}`;
+      const valid =
+        entry.validNdcg10 === undefined
+          ? ''
+          : `, validation NDCG@10 ${entry.validNdcg10.toFixed(4)} HR@10 ${entry.validHr10!.toFixed(4)}`;
       run.log(`${run.name} epoch ${epoch}: loss ${entry.loss.toFixed(4)}${valid} (${entry.seconds.toFixed(1)} s)`);
     }
 

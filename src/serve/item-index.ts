@@ -36,7 +36,11 @@ export class ItemIndex {
   }
 
   /** Items with their new vectors: known ids are replaced in place, new ids appended. */
-  with(added: ReadonlyArray<{ item: Item; e: Float32Array; z: Float32Array }>): { index: ItemIndex; added: number; updated: number } {
+  with(added: ReadonlyArray<{ item: Item; e: Float32Array; z: Float32Array }>): {
+    index: ItemIndex;
+    added: number;
+    updated: number;
+  } {
     const items = [...this.items];
     const byId = new Map(this.itemIndex);
     const rows: number[] = [];

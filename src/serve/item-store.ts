@@ -51,9 +51,19 @@ export class ItemStore {
 
   /** Every stored item of this model, in the order they were first added. */
   load(): StoredItem[] {
-    const rows = this.ws.db.prepare('SELECT item_id, title, categories, brand, description, fingerprint, e, z FROM serve_items WHERE model = ? ORDER BY rowid').all(this.model) as Row[];
+    const rows = this.ws.db
+      .prepare(
+        'SELECT item_id, title, categories, brand, description, fingerprint, e, z FROM serve_items WHERE model = ? ORDER BY rowid',
+      )
+      .all(this.model) as Row[];
     return rows.map((r) => ({
-      item: { id: r.item_id, title: r.title, categories: JSON.parse(r.categories) as string[][], brand: r.brand, description: r.description },
+      item: {
+        id: r.item_id,
+        title: r.title,
+        categories: JSON.parse(r.categories) as string[][],
+        brand: r.brand,
+        description: r.description,
+      },
       e: floats(r.e),
       z: floats(r.z),
       fingerprint: r.fingerprint,
@@ -62,13 +72,26 @@ export class ItemStore {
 
   /** Inserts or replaces items in one transaction (an update keeps the item's first position). */
   save(items: readonly StoredItem[]): void {
-    const upsert = this.ws.db.prepare(`INSERT INTO serve_items (model, item_id, title, categories, brand, description, fingerprint, e, z, updated)
+    const upsert = this.ws.db
+      .prepare(`INSERT INTO serve_items (model, item_id, title, categories, brand, description, fingerprint, e, z, updated)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(model, item_id) DO UPDATE SET title = excluded.title, categories = excluded.categories, brand = excluded.brand,
         description = excluded.description, fingerprint = excluded.fingerprint, e = excluded.e, z = excluded.z, updated = excluded.updated`);
     const now = new Date().toISOString();
     this.ws.db.transaction(() => {
-      for (const s of items) upsert.run(this.model, s.item.id, s.item.title, JSON.stringify(s.item.categories), s.item.brand, s.item.description, s.fingerprint, bytes(s.e), bytes(s.z), now);
+      for (const s of items)
+        upsert.run(
+          this.model,
+          s.item.id,
+          s.item.title,
+          JSON.stringify(s.item.categories),
+          s.item.brand,
+          s.item.description,
+          s.fingerprint,
+          bytes(s.e),
+          bytes(s.z),
+          now,
+        );
     })();
   }
 }

@@ -24,7 +24,11 @@ class Histogram {
     const sep = labels ? `${labels},` : '';
     const lines = this.buckets.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${this.counts[i]}`);
     const braces = labels ? `{${labels}}` : '';
-    lines.push(`${name}_bucket{${sep}le="+Inf"} ${this.count}`, `${name}_sum${braces} ${this.sum}`, `${name}_count${braces} ${this.count}`);
+    lines.push(
+      `${name}_bucket{${sep}le="+Inf"} ${this.count}`,
+      `${name}_sum${braces} ${this.sum}`,
+      `${name}_count${braces} ${this.count}`,
+    );
     return lines;
   }
 }

@@ -5,14 +5,28 @@ const json = (schema: z.ZodType, io: 'input' | 'output') => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
-const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: json(schema, 'input') } } });
-const ok = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema: json(schema, 'output') } } });
-const error = (description: string) => ({ description, content: { 'application/json': { schema: json(s.errorSchema, 'output') } } });
+const body = (schema: z.ZodType) => ({
+  required: true,
+  content: { 'application/json': { schema: json(schema, 'input') } },
+});
+const ok = (schema: z.ZodType, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema: json(schema, 'output') } },
+});
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: json(s.errorSchema, 'output') } },
+});
 
 /** Query or path parameters from an object schema, one per field. */
 function parameters(schema: z.ZodObject, where: 'query' | 'path') {
   const js = json(schema, 'input') as { properties: Record<string, unknown>; required?: string[] };
-  return Object.entries(js.properties).map(([name, p]) => ({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: p }));
+  return Object.entries(js.properties).map(([name, p]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (js.required ?? []).includes(name),
+    schema: p,
+  }));
 }
 
 const bad = error('a field is wrong: the message names it');
@@ -21,7 +35,11 @@ const bad = error('a field is wrong: the message names it');
 export function openApiDocument(version: string) {
   return {
     openapi: '3.1.0',
-    info: { title: 'r2end recommendation service', version, description: 'R2END: recommendations from a reasoning-distilled encoder, no LLM at serving time.' },
+    info: {
+      title: 'r2end recommendation service',
+      version,
+      description: 'R2END: recommendations from a reasoning-distilled encoder, no LLM at serving time.',
+    },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths: {
       '/v1/recommend': {
@@ -39,7 +57,11 @@ export function openApiDocument(version: string) {
         },
       },
       '/v1/items': {
-        get: { summary: 'Search items by title', parameters: parameters(s.searchQuerySchema, 'query'), responses: { 200: ok(s.searchResponseSchema), 400: bad } },
+        get: {
+          summary: 'Search items by title',
+          parameters: parameters(s.searchQuerySchema, 'query'),
+          responses: { 200: ok(s.searchResponseSchema), 400: bad },
+        },
         post: {
           summary: 'Add or update items at run time (encoded, projected, recommendable at once, persisted)',
           security: [{ bearer: [] }],
@@ -47,11 +69,32 @@ export function openApiDocument(version: string) {
           responses: { 200: ok(s.addItemsResponseSchema), 400: bad, 401: error('a bearer token is required') },
         },
       },
-      '/v1/popular': { get: { summary: 'The most popular items in training (baseline)', parameters: parameters(s.popularQuerySchema, 'query'), responses: { 200: ok(s.popularResponseSchema), 400: bad } } },
-      '/v1/model': { get: { summary: 'What model is served, and its model card (Markdown)', responses: { 200: { description: 'OK' } } } },
+      '/v1/popular': {
+        get: {
+          summary: 'The most popular items in training (baseline)',
+          parameters: parameters(s.popularQuerySchema, 'query'),
+          responses: { 200: ok(s.popularResponseSchema), 400: bad },
+        },
+      },
+      '/v1/model': {
+        get: {
+          summary: 'What model is served, and its model card (Markdown)',
+          responses: { 200: { description: 'OK' } },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: ok(s.healthSchema) } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } } } },
-      '/report': { get: { summary: 'The evaluation report (r2end report) as HTML', responses: { 200: { description: 'HTML', content: { 'text/html': {} } } } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } },
+        },
+      },
+      '/report': {
+        get: {
+          summary: 'The evaluation report (r2end report) as HTML',
+          responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+        },
+      },
     },
   };
 }

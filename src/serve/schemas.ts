@@ -33,7 +33,9 @@ export const recommendRequestSchema = z
   })
   .strict();
 
-export const userRecommendQuerySchema = z.object({ k, exclude_seen: flag.default(false), explain: flag.default(false) }).strict();
+export const userRecommendQuerySchema = z
+  .object({ k, exclude_seen: flag.default(false), explain: flag.default(false) })
+  .strict();
 export const userParamsSchema = z.object({ id: z.string().min(1).max(200) });
 
 export const searchQuerySchema = z
@@ -50,13 +52,18 @@ const itemInputSchema = z
     item_id: z.string().min(1).max(200),
     title: z.string().trim().min(1).max(1000),
     /** Category paths, most general first, e.g. [["Beauty", "Nails"]]. */
-    categories: z.array(z.array(z.string().max(200)).max(10)).max(10).default([]),
+    categories: z
+      .array(z.array(z.string().max(200)).max(10))
+      .max(10)
+      .default([]),
     brand: z.string().max(200).nullable().default(null),
     description: z.string().max(10_000).nullable().default(null),
   })
   .strict();
 
-export const addItemsRequestSchema = z.object({ items: z.array(itemInputSchema).min(1).max(LIMITS.itemsPerRequest) }).strict();
+export const addItemsRequestSchema = z
+  .object({ items: z.array(itemInputSchema).min(1).max(LIMITS.itemsPerRequest) })
+  .strict();
 export type ItemInput = z.infer<typeof itemInputSchema>;
 
 const explanationSchema = z.object({
@@ -75,7 +82,13 @@ const recommendedItemSchema = z.object({
 export const recommendResponseSchema = z.object({ items: z.array(recommendedItemSchema), seconds: z.number() });
 export const itemSummarySchema = z.object({ item_id: z.string(), title: z.string(), added: z.boolean() });
 export const searchResponseSchema = z.object({ items: z.array(itemSummarySchema) });
-export const popularResponseSchema = z.object({ items: z.array(z.object({ item_id: z.string(), title: z.string(), score: z.number() })) });
-export const addItemsResponseSchema = z.object({ added: z.number().int(), updated: z.number().int(), index_size: z.number().int() });
+export const popularResponseSchema = z.object({
+  items: z.array(z.object({ item_id: z.string(), title: z.string(), score: z.number() })),
+});
+export const addItemsResponseSchema = z.object({
+  added: z.number().int(),
+  updated: z.number().int(),
+  index_size: z.number().int(),
+});
 export const errorSchema = z.object({ error: z.string() });
 export const healthSchema = z.object({ status: z.literal('ok'), model: z.string(), items: z.number().int() });

@@ -34,11 +34,25 @@ const FRAMEWORK_ERRORS: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'body: not valid JSON',
 };
 
-const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /** The HTTP layer: routes, validation, limits, auth, metrics and errors; the model is `service`. */
-export function buildServer(ws: Workspace, service: RecommendationService, metrics: Metrics, options: ServerOptions = {}): FastifyInstance {
-  const app = Fastify({ bodyLimit: s.LIMITS.bodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
+export function buildServer(
+  ws: Workspace,
+  service: RecommendationService,
+  metrics: Metrics,
+  options: ServerOptions = {},
+): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: s.LIMITS.bodyBytes,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
   const openapi = openApiDocument(VERSION);
 
   const json = app.getDefaultJsonParser('error', 'error');
@@ -57,18 +71,24 @@ export function buildServer(ws: Workspace, service: RecommendationService, metri
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof UserError) return reply.code(400).send({ error: err.message });
     const status = err.statusCode ?? 500;
-    if (status < 500) return reply.code(status).send({ error: (err.code && FRAMEWORK_ERRORS[err.code]) || err.message });
+    if (status < 500)
+      return reply.code(status).send({ error: (err.code && FRAMEWORK_ERRORS[err.code]) || err.message });
     process.stderr.write(`error: ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
     return reply.code(500).send({ error: 'internal error' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.slice(0, 200)}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${req.url.slice(0, 200)}` }),
+  );
 
   const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!options.token) return;
     const given = Buffer.from(req.headers.authorization ?? '');
     const wanted = Buffer.from(`Bearer ${options.token}`);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: `${req.method} ${req.routeOptions.url} needs the header "Authorization: Bearer <token>"` });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: `${req.method} ${req.routeOptions.url} needs the header "Authorization: Bearer <token>"` });
     }
   };
 
@@ -91,7 +111,8 @@ export function buildServer(ws: Workspace, service: RecommendationService, metri
     const start = performance.now();
     const { id } = parse(s.userParamsSchema, req.params, 'path');
     const q = parse(s.userRecommendQuerySchema, req.query, 'query');
-    if (!service.ds.userIndex.has(id)) return reply.code(404).send({ error: `user "${id}" is not a user of this workspace` });
+    if (!service.ds.userIndex.has(id))
+      return reply.code(404).send({ error: `user "${id}" is not a user of this workspace` });
     const items = await service.recommendUser(id, q.k, q.exclude_seen, q.explain);
     return { items, seconds: (performance.now() - start) / 1000 };
   });
@@ -100,14 +121,20 @@ export function buildServer(ws: Workspace, service: RecommendationService, metri
     const q = parse(s.searchQuerySchema, req.query, 'query');
     return { items: service.search(q.q, q.limit) };
   });
-  app.post('/v1/items', { preHandler: requireToken }, async (req) => service.addItems(parse(s.addItemsRequestSchema, req.body, 'body').items));
+  app.post('/v1/items', { preHandler: requireToken }, async (req) =>
+    service.addItems(parse(s.addItemsRequestSchema, req.body, 'body').items),
+  );
 
-  app.get('/v1/popular', async (req) => ({ items: service.popular(parse(s.popularQuerySchema, req.query, 'query').k) }));
+  app.get('/v1/popular', async (req) => ({
+    items: service.popular(parse(s.popularQuerySchema, req.query, 'query').k),
+  }));
   app.get('/v1/model', async () => ({ about: service.describe(), card: service.modelCard() }));
   app.get('/report', async (_req, reply) => reply.type('text/html; charset=utf-8').send(renderReport(ws)));
 
   for (const asset of webAssets()) {
-    app.get(asset.route, async (_req, reply) => reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body));
+    app.get(asset.route, async (_req, reply) =>
+      reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body),
+    );
   }
   return app;
 }

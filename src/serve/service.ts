@@ -72,7 +72,10 @@ export class RecommendationService {
     options: ServiceOptions,
   ) {
     this.cacheSize = options.cacheSize ?? 10_000;
-    this.batcher = new MicroBatcher((queries) => this.rank(queries), { windowMs: options.windowMs ?? 2, maxBatch: options.maxBatch ?? 64 });
+    this.batcher = new MicroBatcher((queries) => this.rank(queries), {
+      windowMs: options.windowMs ?? 2,
+      maxBatch: options.maxBatch ?? 64,
+    });
   }
 
   static async open(ws: Workspace, metrics: Metrics, options: ServiceOptions = {}): Promise<RecommendationService> {
@@ -112,7 +115,12 @@ export class RecommendationService {
   }
 
   /** Top-k for a history of known items (also ones added at run time) and free text. */
-  async recommend(input: readonly HistoryEntryOptionalTime[], k: number, excludeSeen: boolean, explain: boolean): Promise<Recommended[]> {
+  async recommend(
+    input: readonly HistoryEntryOptionalTime[],
+    k: number,
+    excludeSeen: boolean,
+    explain: boolean,
+  ): Promise<Recommended[]> {
     const now = Date.now() / 1000;
     const withTimes = input.map((e) => ({ ...e, timestamp: e.timestamp ?? now }));
     const entries = resolveHistory(this.index, withTimes, (i) => `field "history.${i}"`);
@@ -124,17 +132,31 @@ export class RecommendationService {
     const u = this.ds.userIndex.get(userId);
     if (u === undefined) throw new UserError(`user "${userId}" is not a user of this workspace`);
     const index = this.index;
-    const entries = Array.from(this.ds.sequences[u], (row, p): HistoryEntry => ({ item: index.items[row], timestamp: this.ds.times[u][p] }));
+    const entries = Array.from(this.ds.sequences[u], (row, p): HistoryEntry => ({
+      item: index.items[row],
+      timestamp: this.ds.times[u][p],
+    }));
     return this.recommendEntries(entries, k, excludeSeen, explain);
   }
 
-  private async recommendEntries(entries: HistoryEntry[], k: number, excludeSeen: boolean, explain: boolean): Promise<Recommended[]> {
+  private async recommendEntries(
+    entries: HistoryEntry[],
+    k: number,
+    excludeSeen: boolean,
+    explain: boolean,
+  ): Promise<Recommended[]> {
     // Asked for now: the history is verbalised relative to its latest entry (as the CLI does).
     const time = Math.max(...entries.map((e) => e.timestamp));
     const text = verbalizeHistory(entries, time, this.rec.info.verbalize);
-    const exclude = excludeSeen ? entries.flatMap((e) => ('item' in e ? [this.index.itemIndex.get(e.item.id)!] : [])) : [];
+    const exclude = excludeSeen
+      ? entries.flatMap((e) => ('item' in e ? [this.index.itemIndex.get(e.item.id)!] : []))
+      : [];
     const { index, rows, scores } = await this.batcher.submit({ text, k, exclude });
-    const out: Recommended[] = rows.map((row, i) => ({ item_id: index.items[row].id, title: index.items[row].title, score: scores[i] }));
+    const out: Recommended[] = rows.map((row, i) => ({
+      item_id: index.items[row].id,
+      title: index.items[row].title,
+      score: scores[i],
+    }));
     if (explain && this.explainer && rows.length) {
       const e = new Float32Array(rows.length * index.eDim);
       rows.forEach((row, i) => e.set(index.e.subarray(row * index.eDim, (row + 1) * index.eDim), i * index.eDim));
@@ -149,14 +171,16 @@ export class RecommendationService {
     const index = this.index;
     const dim = index.zDim;
     const users = new Float32Array(queries.length * dim);
-    const missing = queries.map((q, i) => [q.text, i] as const).filter(([text, i]) => {
-      const hit = this.cache.get(text);
-      if (!hit) return true;
-      this.cache.delete(text);
-      this.cache.set(text, hit);
-      users.set(hit, i * dim);
-      return false;
-    });
+    const missing = queries
+      .map((q, i) => [q.text, i] as const)
+      .filter(([text, i]) => {
+        const hit = this.cache.get(text);
+        if (!hit) return true;
+        this.cache.delete(text);
+        this.cache.set(text, hit);
+        users.set(hit, i * dim);
+        return false;
+      });
     this.metrics.cache(queries.length - missing.length, missing.length);
     if (missing.length) {
       const start = performance.now();
@@ -172,7 +196,11 @@ export class RecommendationService {
       });
     }
     const k = Math.max(...queries.map((q) => q.k));
-    const r = await index.zMatrix.topK(users, k, queries.map((q) => q.exclude));
+    const r = await index.zMatrix.topK(
+      users,
+      k,
+      queries.map((q) => q.exclude),
+    );
     return queries.map((q, i) => {
       const rows: number[] = [];
       const scores: number[] = [];
@@ -188,7 +216,11 @@ export class RecommendationService {
 
   /** The most popular items in training (the baseline the page compares with). */
   popular(k: number): Array<{ item_id: string; title: string; score: number }> {
-    return topIndices(Float32Array.from(this.popularity), k).map((i) => ({ item_id: this.index.items[i].id, title: this.index.items[i].title, score: this.popularity[i] }));
+    return topIndices(Float32Array.from(this.popularity), k).map((i) => ({
+      item_id: this.index.items[i].id,
+      title: this.index.items[i].title,
+      score: this.popularity[i],
+    }));
   }
 
   /** Items whose title or id contains `q` (case-insensitive), in index order. */
@@ -197,7 +229,8 @@ export class RecommendationService {
     const out: Array<{ item_id: string; title: string; added: boolean }> = [];
     const items = this.index.items;
     for (let i = 0; i < items.length && out.length < limit; i++) {
-      if (!needle || items[i].title.toLowerCase().includes(needle) || items[i].id.toLowerCase() === needle) out.push({ item_id: items[i].id, title: items[i].title, added: this.index.isAdded(i) });
+      if (!needle || items[i].title.toLowerCase().includes(needle) || items[i].id.toLowerCase() === needle)
+        out.push({ item_id: items[i].id, title: items[i].title, added: this.index.isAdded(i) });
     }
     return out;
   }
@@ -208,7 +241,13 @@ export class RecommendationService {
    */
   addItems(inputs: readonly ItemInput[]): Promise<{ added: number; updated: number; index_size: number }> {
     const run = this.writes.then(async () => {
-      const items: Item[] = inputs.map((it) => ({ id: it.item_id, title: it.title, categories: it.categories, brand: it.brand, description: it.description }));
+      const items: Item[] = inputs.map((it) => ({
+        id: it.item_id,
+        title: it.title,
+        categories: it.categories,
+        brand: it.brand,
+        description: it.description,
+      }));
       const stored = await this.embed(items);
       this.store.save(stored);
       const { index, added, updated } = this.index.with(stored);
@@ -235,7 +274,12 @@ export class RecommendationService {
     const { e, z } = await this.rec.embedItems(items.map((it) => itemText(it, this.rec.info.verbalize.fields)));
     const eDim = e.length / items.length;
     const zDim = z.length / items.length;
-    return items.map((item, i) => ({ item, e: e.slice(i * eDim, (i + 1) * eDim), z: z.slice(i * zDim, (i + 1) * zDim), fingerprint: this.record.created }));
+    return items.map((item, i) => ({
+      item,
+      e: e.slice(i * eDim, (i + 1) * eDim),
+      z: z.slice(i * zDim, (i + 1) * zDim),
+      fingerprint: this.record.created,
+    }));
   }
 
   /** The model card written beside the model (MODEL.md). */
@@ -244,6 +288,14 @@ export class RecommendationService {
   }
 
   describe(): Record<string, string | number | boolean> {
-    return { ...this.rec.describe(), name: this.rec.name, items: this.index.count, added: this.index.count - this.index.trained, users: this.ds.userIds.length, explanations: this.explains, workspace: this.ws.dir };
+    return {
+      ...this.rec.describe(),
+      name: this.rec.name,
+      items: this.index.count,
+      added: this.index.count - this.index.trained,
+      users: this.ds.userIds.length,
+      explanations: this.explains,
+      workspace: this.ws.dir,
+    };
   }
 }

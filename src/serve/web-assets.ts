@@ -16,8 +16,16 @@ const WEB = new URL('../../../src/serve/web/', import.meta.url);
 const JS = 'text/javascript; charset=utf-8';
 
 export function webAssets(): Asset[] {
-  const page = (route: string, file: string, type: string): Asset => ({ route, type, body: readFileSync(new URL(file, WEB)) });
-  const vendor = (route: string, specifier: string): Asset => ({ route, type: JS, body: readFileSync(fileURLToPath(import.meta.resolve(specifier))) });
+  const page = (route: string, file: string, type: string): Asset => ({
+    route,
+    type,
+    body: readFileSync(new URL(file, WEB)),
+  });
+  const vendor = (route: string, specifier: string): Asset => ({
+    route,
+    type: JS,
+    body: readFileSync(fileURLToPath(import.meta.resolve(specifier))),
+  });
   return [
     page('/', 'index.html', 'text/html; charset=utf-8'),
     page('/web/app.js', 'app.js', JS),

@@ -12,10 +12,22 @@ import { checkAnswer } from './validate.js';
  * vLLM's `run_batch` reads); the result file comes back in through `importBatch`. The
  * custom_id is the prompt hash, so results match prompts whatever order they return in.
  */
-export function exportBatch(file: string, jobs: readonly TeacherJob[], store: TeacherStore, s: PromptSettings): { written: number; alreadyDone: number } {
+export function exportBatch(
+  file: string,
+  jobs: readonly TeacherJob[],
+  store: TeacherStore,
+  s: PromptSettings,
+): { written: number; alreadyDone: number } {
   const done = store.doneHashes();
   const pending = [...new Map(jobs.filter((j) => !done.has(j.hash)).map((j) => [j.hash, j])).values()];
-  const lines = pending.map((j) => JSON.stringify({ custom_id: j.hash, method: 'POST', url: '/v1/chat/completions', body: chatRequestBody(store.teacher.model, j.prompt, s) }));
+  const lines = pending.map((j) =>
+    JSON.stringify({
+      custom_id: j.hash,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: chatRequestBody(store.teacher.model, j.prompt, s),
+    }),
+  );
   writeFileSync(file, lines.length ? `${lines.join('\n')}\n` : '');
   return { written: pending.length, alreadyDone: jobs.length - jobs.filter((j) => !done.has(j.hash)).length };
 }
@@ -31,7 +43,11 @@ export interface ImportReport {
 }
 
 /** Reads a batch result file (JSON lines `{"custom_id", "response": {"status_code", "body"}, "error"}`). */
-export async function importBatch(file: string, jobs: readonly TeacherJob[], store: TeacherStore): Promise<ImportReport> {
+export async function importBatch(
+  file: string,
+  jobs: readonly TeacherJob[],
+  store: TeacherStore,
+): Promise<ImportReport> {
   const byHash = new Map(jobs.map((j) => [j.hash, j]));
   const done = store.doneHashes();
   const report: ImportReport = { stored: 0, failed: 0, alreadyDone: 0, unknown: 0, failures: [] };
@@ -53,7 +69,10 @@ export async function importBatch(file: string, jobs: readonly TeacherJob[], sto
     } catch {
       throw new UserError(`${where}: not JSON (expected one batch result object per line)`);
     }
-    if (typeof rec?.custom_id !== 'string') throw new UserError(`${where}: not an OpenAI batch result line (expected {"custom_id", "response": {"status_code", "body"}})`);
+    if (typeof rec?.custom_id !== 'string')
+      throw new UserError(
+        `${where}: not an OpenAI batch result line (expected {"custom_id", "response": {"status_code", "body"}})`,
+      );
     const job = byHash.get(rec.custom_id);
     if (!job) {
       report.unknown++;
@@ -86,7 +105,15 @@ export async function importBatch(file: string, jobs: readonly TeacherJob[], sto
       fail(verdict.reason, c.text);
       continue;
     }
-    store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch });
+    store.put(job.hash, {
+      kind: job.kind,
+      subject: job.subject,
+      text: c.text.trim(),
+      finishReason: c.finishReason,
+      promptTokens: c.promptTokens,
+      completionTokens: c.completionTokens,
+      predictionMatch: verdict.predictionMatch,
+    });
     done.add(job.hash);
     report.stored++;
   }

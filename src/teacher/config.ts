@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { DEFAULT_VERBALIZE } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { TrainingView } from './context.js';
-import { candidatePool, descriptionJob, reasoningJob, unguidedJob, type PromptSettings, type TeacherJob } from './prompts.js';
+import {
+  candidatePool,
+  descriptionJob,
+  reasoningJob,
+  unguidedJob,
+  type PromptSettings,
+  type TeacherJob,
+} from './prompts.js';
 import { TEMPLATE_MODEL } from './template-teacher.js';
 import { checkTemplate, defaultTemplate, type PromptKind } from './templates.js';
 
@@ -57,7 +64,15 @@ export function promptSettings(c: TeachConfig, view: TrainingView): PromptSettin
       return [k, o ? checkTemplate(k, o.text, o.source) : defaultTemplate(k, view.reviews.size > 0)];
     }),
   ) as PromptSettings['templates'];
-  return { templates, maxWords: c.maxWords, verbalize: DEFAULT_VERBALIZE, contextItems: c.contextItems, candidates: c.candidates, temperature: c.temperature, maxTokens: c.maxTokens };
+  return {
+    templates,
+    maxWords: c.maxWords,
+    verbalize: DEFAULT_VERBALIZE,
+    contextItems: c.contextItems,
+    candidates: c.candidates,
+    temperature: c.temperature,
+    maxTokens: c.maxTokens,
+  };
 }
 
 /** The prompts the settings call for: reasoning (oracle or unguided) per user, description per item. */
@@ -79,7 +94,12 @@ export function planJobs(view: TrainingView, c: TeachConfig, s = promptSettings(
   }
   if (c.what !== 'reasoning') {
     const all = ds.items.map((_, i) => i);
-    for (const i of subset(all, ds.items.map((it) => it.id), c)) plan.items.push(descriptionJob(view, i, s));
+    for (const i of subset(
+      all,
+      ds.items.map((it) => it.id),
+      c,
+    ))
+      plan.items.push(descriptionJob(view, i, s));
   }
   return plan;
 }

@@ -50,7 +50,12 @@ export function trainingView(ws: Workspace, ds: Dataset): TrainingView {
   }
   for (let i = 0; i < priors.length; i++) priors[i] = sortPairsByTimeDesc(priors[i], ds);
   const reviews = new Map<number, string>();
-  const rows = ws.db.prepare("SELECT user_idx, pos, review FROM interactions WHERE split = 'train' AND review IS NOT NULL AND trim(review) != ''").raw().iterate() as Iterable<[number, number, string]>;
+  const rows = ws.db
+    .prepare(
+      "SELECT user_idx, pos, review FROM interactions WHERE split = 'train' AND review IS NOT NULL AND trim(review) != ''",
+    )
+    .raw()
+    .iterate() as Iterable<[number, number, string]>;
   for (const [u, pos, review] of rows) if (pos < trainLen[u]) reviews.set(u * stride + pos, review);
   return { ds, trainLen, trainCount, priors, reviews, reviewStride: stride };
 }

@@ -19,7 +19,11 @@ export interface OpenAIOptions {
 }
 
 /** The body of one chat-completions request (also what the batch backend writes per line). */
-export function chatRequestBody(model: string, prompt: string, o: Pick<OpenAIOptions, 'temperature' | 'maxTokens'>): Record<string, unknown> {
+export function chatRequestBody(
+  model: string,
+  prompt: string,
+  o: Pick<OpenAIOptions, 'temperature' | 'maxTokens'>,
+): Record<string, unknown> {
   return { model, messages: [{ role: 'user', content: prompt }], temperature: o.temperature, max_tokens: o.maxTokens };
 }
 
@@ -41,7 +45,8 @@ export class OpenAIBackend implements OnlineBackend {
     } catch {
       throw new UserError(`--base-url ${o.baseUrl}: not a URL (expected e.g. http://127.0.0.1:8000/v1)`);
     }
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new UserError(`--base-url ${o.baseUrl}: expected an http:// or https:// URL`);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:')
+      throw new UserError(`--base-url ${o.baseUrl}: expected an http:// or https:// URL`);
     this.completions = new URL('chat/completions', this.base);
     this.http = new HttpClient(this.base.protocol === 'https:', o.connections);
   }
@@ -57,16 +62,29 @@ export class OpenAIBackend implements OnlineBackend {
     const url = new URL('models', this.base);
     let res: HttpResponse;
     try {
-      res = await this.http.request(url, { method: 'GET', headers: this.headers(), timeoutMs: Math.min(this.o.timeoutMs, 30_000) });
+      res = await this.http.request(url, {
+        method: 'GET',
+        headers: this.headers(),
+        timeoutMs: Math.min(this.o.timeoutMs, 30_000),
+      });
     } catch (err) {
       throw new UserError(`--base-url ${this.o.baseUrl}: cannot reach the server (${describeNetworkError(err)})`);
     }
     this.fatalStatus(res);
     if (res.status === 404) return; // some servers have no /models; the first request will tell
-    if (res.status !== 200) throw new UserError(`--base-url ${this.o.baseUrl}: GET ${url} answered HTTP ${res.status}, expected 200 from an OpenAI-compatible server`);
+    if (res.status !== 200)
+      throw new UserError(
+        `--base-url ${this.o.baseUrl}: GET ${url} answered HTTP ${res.status}, expected 200 from an OpenAI-compatible server`,
+      );
     const ids = modelIds(res.body);
-    if (!ids) throw new UserError(`--base-url ${this.o.baseUrl}: GET ${url} did not answer like an OpenAI-compatible server (expected JSON {"data": [{"id": ...}]}, got ${preview(res)})`);
-    if (ids.length && !ids.includes(this.o.model)) throw new UserError(`--model ${this.o.model}: not served by ${this.o.baseUrl} (it serves: ${ids.slice(0, 10).join(', ')})`);
+    if (!ids)
+      throw new UserError(
+        `--base-url ${this.o.baseUrl}: GET ${url} did not answer like an OpenAI-compatible server (expected JSON {"data": [{"id": ...}]}, got ${preview(res)})`,
+      );
+    if (ids.length && !ids.includes(this.o.model))
+      throw new UserError(
+        `--model ${this.o.model}: not served by ${this.o.baseUrl} (it serves: ${ids.slice(0, 10).join(', ')})`,
+      );
   }
 
   async complete(job: TeacherJob, signal: AbortSignal): Promise<Completion> {
@@ -88,13 +106,23 @@ export class OpenAIBackend implements OnlineBackend {
     const message = errorMessage(res.body);
     const aboutModel = /model/i.test(message);
     if (res.status === 404 && !aboutModel) {
-      throw new UserError(`--base-url ${this.o.baseUrl}: POST chat/completions answered HTTP 404${message ? ` (${message})` : ''}; the URL should end where /chat/completions begins, usually /v1`);
+      throw new UserError(
+        `--base-url ${this.o.baseUrl}: POST chat/completions answered HTTP 404${message ? ` (${message})` : ''}; the URL should end where /chat/completions begins, usually /v1`,
+      );
     }
-    if (res.status === 404 || (res.status === 400 && aboutModel && /not (found|exist)|does not exist|unknown/i.test(message))) {
-      throw new UserError(`--model ${this.o.model}: the server at ${this.o.baseUrl} answered HTTP ${res.status}${message ? ` (${message})` : ''}`);
+    if (
+      res.status === 404 ||
+      (res.status === 400 && aboutModel && /not (found|exist)|does not exist|unknown/i.test(message))
+    ) {
+      throw new UserError(
+        `--model ${this.o.model}: the server at ${this.o.baseUrl} answered HTTP ${res.status}${message ? ` (${message})` : ''}`,
+      );
     }
     if (res.status === 408 || res.status === 409 || res.status === 425 || res.status === 429 || res.status >= 500) {
-      throw new TransientError(`HTTP ${res.status}${message ? ` (${message})` : ''}`, retryAfterMs(res.headers['retry-after']));
+      throw new TransientError(
+        `HTTP ${res.status}${message ? ` (${message})` : ''}`,
+        retryAfterMs(res.headers['retry-after']),
+      );
     }
     throw new RejectedError(`HTTP ${res.status}${message ? ` (${message})` : ''}`);
   }
@@ -102,7 +130,9 @@ export class OpenAIBackend implements OnlineBackend {
   private fatalStatus(res: HttpResponse): void {
     if (res.status === 401 || res.status === 403) {
       const message = errorMessage(res.body);
-      throw new UserError(`--base-url ${this.o.baseUrl}: the server refused the request (HTTP ${res.status}${message ? `: ${message}` : ''}); set the API key in $${this.o.apiKeyEnv}`);
+      throw new UserError(
+        `--base-url ${this.o.baseUrl}: the server refused the request (HTTP ${res.status}${message ? `: ${message}` : ''}); set the API key in $${this.o.apiKeyEnv}`,
+      );
     }
   }
 
@@ -119,9 +149,11 @@ export function parseCompletion(body: string): Completion {
   } catch {
     throw new TransientError(`answer is not JSON (${body.slice(0, 60).replace(/\s+/g, ' ')}...)`);
   }
-  const choice = (json as { choices?: Array<{ message?: { content?: unknown }; finish_reason?: unknown }> })?.choices?.[0];
+  const choice = (json as { choices?: Array<{ message?: { content?: unknown }; finish_reason?: unknown }> })
+    ?.choices?.[0];
   const content = choice?.message?.content;
-  if (!choice || (content !== null && typeof content !== 'string')) throw new TransientError('answer is not an OpenAI chat completion (no choices[0].message.content)');
+  if (!choice || (content !== null && typeof content !== 'string'))
+    throw new TransientError('answer is not an OpenAI chat completion (no choices[0].message.content)');
   const usage = (json as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
   return {
     text: typeof content === 'string' ? content : '',
@@ -144,7 +176,10 @@ function modelIds(body: string): string[] | undefined {
 function errorMessage(body: string): string {
   try {
     const e = (JSON.parse(body) as { error?: unknown; message?: unknown; detail?: unknown }) ?? {};
-    const m = typeof e.error === 'object' && e.error !== null ? (e.error as { message?: unknown }).message : (e.error ?? e.message ?? e.detail);
+    const m =
+      typeof e.error === 'object' && e.error !== null
+        ? (e.error as { message?: unknown }).message
+        : (e.error ?? e.message ?? e.detail);
     return typeof m === 'string' ? m.slice(0, 200) : '';
   } catch {
     return body.slice(0, 80).replace(/\s+/g, ' ').trim();
@@ -167,5 +202,7 @@ export function retryAfterMs(value: string | undefined): number | undefined {
 export function describeNetworkError(err: unknown): string {
   if (err instanceof TimeoutError) return err.message;
   const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : ''}` : String(e.message ?? err);
+  return e.code
+    ? `${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : ''}`
+    : String(e.message ?? err);
 }

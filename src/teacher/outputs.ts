@@ -2,7 +2,15 @@ import { loadDataset, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { UserError } from '../util/errors.js';
 import { isLLMBackend, teacherLabel } from './backend.js';
-import { modelFor, planJobs, savedConfig, teachConfigSchema, type BackendName, type JobPlan, type TeachConfig } from './config.js';
+import {
+  modelFor,
+  planJobs,
+  savedConfig,
+  teachConfigSchema,
+  type BackendName,
+  type JobPlan,
+  type TeachConfig,
+} from './config.js';
 import { trainingView, type TrainingView } from './context.js';
 import { TeacherStore } from './store.js';
 import { withoutPrediction } from './validate.js';
@@ -44,7 +52,11 @@ export interface TeacherOutputs {
  * prompts the workspace's settings build (all users and items, whatever --limit a run used).
  * Failed and pending prompts are simply absent; unguided answers lose their "Prediction:" line.
  */
-export function loadTeacherOutputs(ws: Workspace, selection: TeacherSelection = {}, ds: Dataset = loadDataset(ws)): TeacherOutputs {
+export function loadTeacherOutputs(
+  ws: Workspace,
+  selection: TeacherSelection = {},
+  ds: Dataset = loadDataset(ws),
+): TeacherOutputs {
   const config = resolveConfig(ws, selection);
   const keep = selection.keep ?? 'all';
   const view = trainingView(ws, ds);
@@ -67,16 +79,29 @@ export function loadTeacherOutputs(ws: Workspace, selection: TeacherSelection = 
   return { teacher: teacherInfo(config, keep), reasoning, descriptions };
 }
 
-export function teacherInfo(c: Pick<TeachConfig, 'backend' | 'model' | 'mode'>, keep: 'all' | 'matching' = 'all'): TeacherInfo {
+export function teacherInfo(
+  c: Pick<TeachConfig, 'backend' | 'model' | 'mode'>,
+  keep: 'all' | 'matching' = 'all',
+): TeacherInfo {
   const ablation = c.mode === 'unguided' ? `, unguided${keep === 'matching' ? ', matching predictions only' : ''}` : '';
-  return { backend: c.backend, model: c.model, isLLM: isLLMBackend(c.backend), mode: c.mode, keep, label: `${teacherLabel(c)}${ablation}` };
+  return {
+    backend: c.backend,
+    model: c.model,
+    isLLM: isLLMBackend(c.backend),
+    mode: c.mode,
+    keep,
+    label: `${teacherLabel(c)}${ablation}`,
+  };
 }
 
 /** The saved settings with the selection applied; a teacher must be named somewhere. */
 export function resolveConfig(ws: Workspace, selection: Omit<TeacherSelection, 'keep'>): TeachConfig {
   const saved = savedConfig(ws);
   const backend = selection.backend ?? saved?.backend;
-  if (!backend) throw new UserError(`--work ${ws.dir}: no teacher has run in this workspace; run \`r2end teach --work ${ws.dir} --backend template\` (or openai/batch) first`);
+  if (!backend)
+    throw new UserError(
+      `--work ${ws.dir}: no teacher has run in this workspace; run \`r2end teach --work ${ws.dir} --backend template\` (or openai/batch) first`,
+    );
   const model = modelFor(backend, selection.model ?? (backend === saved?.backend ? saved.model : undefined));
   if (!model) throw new UserError(`teacher ${backend}: no model given (--model NAME)`);
   return teachConfigSchema.parse({ ...saved, backend, model, mode: selection.mode ?? saved?.mode });
@@ -95,7 +120,12 @@ export interface TeachStatus {
 }
 
 /** Counts over the prompts the settings call for (`teach --status`). */
-export function teachStatus(ws: Workspace, view: TrainingView, config: TeachConfig, plan: JobPlan = planJobs(view, config)): TeachStatus {
+export function teachStatus(
+  ws: Workspace,
+  view: TrainingView,
+  config: TeachConfig,
+  plan: JobPlan = planJobs(view, config),
+): TeachStatus {
   const store = TeacherStore.open(ws, { backend: config.backend, model: config.model });
   const done = store.doneHashes();
   const failed = store.failedHashes();

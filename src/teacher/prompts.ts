@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_VERBALIZE, isoDate, itemText, verbalizeHistory, type HistoryEntry, type VerbalizeOptions } from '../data/verbalize.js';
+import {
+  DEFAULT_VERBALIZE,
+  isoDate,
+  itemText,
+  verbalizeHistory,
+  type HistoryEntry,
+  type VerbalizeOptions,
+} from '../data/verbalize.js';
 import { priorItemCounts, reasoningTarget, review, type TrainingView } from './context.js';
 import { render, type PromptKind, type Template } from './templates.js';
 
@@ -34,11 +41,19 @@ export interface TeacherJob {
 const REVIEW_WORDS = 60;
 
 export function requestHash(prompt: string, s: Pick<PromptSettings, 'temperature' | 'maxTokens'>): string {
-  return createHash('sha256').update(JSON.stringify([prompt, s.temperature, s.maxTokens])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([prompt, s.temperature, s.maxTokens]))
+    .digest('hex');
 }
 
 /** H_u for the reasoning target: the training items before it, verbalised as the paper does. */
-export function historyText(view: TrainingView, user: number, end: number, referenceTime: number, opts: VerbalizeOptions = DEFAULT_VERBALIZE): string {
+export function historyText(
+  view: TrainingView,
+  user: number,
+  end: number,
+  referenceTime: number,
+  opts: VerbalizeOptions = DEFAULT_VERBALIZE,
+): string {
   const { items, sequences, times } = view.ds;
   const entries: HistoryEntry[] = [];
   for (let p = 0; p < end; p++) entries.push({ item: items[sequences[user][p]], timestamp: times[user][p] });
@@ -58,13 +73,20 @@ export function reasoningJob(view: TrainingView, user: number, s: PromptSettings
   return { kind: 'reasoning', subject: user, prompt, hash: requestHash(prompt, s) };
 }
 
-export function unguidedJob(view: TrainingView, user: number, s: PromptSettings, pool: Int32Array): TeacherJob | undefined {
+export function unguidedJob(
+  view: TrainingView,
+  user: number,
+  s: PromptSettings,
+  pool: Int32Array,
+): TeacherJob | undefined {
   const t = reasoningTarget(view, user);
   if (!t) return undefined;
   const { candidates, answer } = sampleCandidates(view, user, t.target, s.candidates, pool);
   const prompt = render(s.templates.unguided, {
     user_purchase_history: historyText(view, user, t.history, view.ds.times[user][t.history], s.verbalize),
-    candidate_items: candidates.map((c, k) => `[${k + 1}] ${itemText(view.ds.items[c], s.verbalize.fields)}`).join('\n'),
+    candidate_items: candidates
+      .map((c, k) => `[${k + 1}] ${itemText(view.ds.items[c], s.verbalize.fields)}`)
+      .join('\n'),
     max_words: String(s.maxWords),
   });
   return { kind: 'unguided', subject: user, prompt, hash: requestHash(prompt, s), answer, choices: candidates.length };
@@ -78,7 +100,13 @@ export function candidatePool(view: TrainingView): Int32Array {
 }
 
 /** The target plus distinct other items the user never interacted with, in a seeded order. */
-function sampleCandidates(view: TrainingView, user: number, target: number, n: number, pool: Int32Array): { candidates: number[]; answer: number } {
+function sampleCandidates(
+  view: TrainingView,
+  user: number,
+  target: number,
+  n: number,
+  pool: Int32Array,
+): { candidates: number[]; answer: number } {
   const rand = mulberry32(0x9e3779b9 ^ user);
   const own = new Set(view.ds.sequences[user]);
   const picked = new Set<number>();
@@ -128,13 +156,19 @@ function itemContext(view: TrainingView, item: number, s: PromptSettings): strin
     const pairs = view.priors[item];
     for (let k = 0; k < pairs.length && lines.length < s.contextItems; k += 2) {
       const text = review(view, pairs[k], pairs[k + 1]);
-      if (text) lines.push(`- ${itemText(items[sequences[pairs[k]][pairs[k + 1]]], s.verbalize.fields)}: "${truncateWords(text, REVIEW_WORDS)}"`);
+      if (text)
+        lines.push(
+          `- ${itemText(items[sequences[pairs[k]][pairs[k + 1]]], s.verbalize.fields)}: "${truncateWords(text, REVIEW_WORDS)}"`,
+        );
     }
     return lines.join('\n');
   }
   return priorItemCounts(view, item)
     .slice(0, s.contextItems)
-    .map(([prev, n]) => `- ${itemText(items[prev], s.verbalize.fields)} (bought just before it by ${n} user${n === 1 ? '' : 's'})`)
+    .map(
+      ([prev, n]) =>
+        `- ${itemText(items[prev], s.verbalize.fields)} (bought just before it by ${n} user${n === 1 ? '' : 's'})`,
+    )
     .join('\n');
 }
 

@@ -46,15 +46,34 @@ export interface RunReport {
  * with one stored answer or one recorded failure. Any other error (a UserError such as a bad key or unknown model, or a bug) aborts
  * the requests in flight and is rethrown once.
  */
-export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBackend, store: TeacherStore, o: RunOptions): Promise<RunReport> {
+export async function runJobs(
+  jobs: readonly TeacherJob[],
+  backend: OnlineBackend,
+  store: TeacherStore,
+  o: RunOptions,
+): Promise<RunReport> {
   const start = performance.now();
   const done = store.doneHashes();
   // Identical prompts (same history, target and dates) are asked once and shared.
   const unique = [...new Map(jobs.map((j) => [j.hash, j])).values()];
   const todo = unique.filter((j) => !done.has(j.hash));
-  const report: RunReport = { done: 0, failed: 0, cached: unique.length - todo.length, requests: 0, promptTokens: 0, completionTokens: 0, seconds: 0, failures: [] };
+  const report: RunReport = {
+    done: 0,
+    failed: 0,
+    cached: unique.length - todo.length,
+    requests: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    seconds: 0,
+    failures: [],
+  };
   // The bar counts this run's prompts only, so its rates and ETA are this run's.
-  const progress = o.progress === undefined ? undefined : new Progress(report.cached ? `${o.progress} (${report.cached} answered before)` : o.progress, todo.length, { unit: 'prompts' });
+  const progress =
+    o.progress === undefined
+      ? undefined
+      : new Progress(report.cached ? `${o.progress} (${report.cached} answered before)` : o.progress, todo.length, {
+          unit: 'prompts',
+        });
   const abort = new AbortController();
   // Every request and backoff listens on this one signal.
   setMaxListeners(2 * o.concurrency + 10, abort.signal);
@@ -86,7 +105,16 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
         const verdict = checkAnswer(job, c, { opening: backend.isLLM });
         if (verdict.ok) {
           return await commits.add(
-            () => store.put(job.hash, { kind: job.kind, subject: job.subject, text: c.text.trim(), finishReason: c.finishReason, promptTokens: c.promptTokens, completionTokens: c.completionTokens, predictionMatch: verdict.predictionMatch }),
+            () =>
+              store.put(job.hash, {
+                kind: job.kind,
+                subject: job.subject,
+                text: c.text.trim(),
+                finishReason: c.finishReason,
+                promptTokens: c.promptTokens,
+                completionTokens: c.completionTokens,
+                predictionMatch: verdict.predictionMatch,
+              }),
             () => {
               report.done++;
               progress?.tick(1, { tokens: c.completionTokens });
@@ -126,7 +154,11 @@ export async function runJobs(jobs: readonly TeacherJob[], backend: OnlineBacken
 }
 
 /** Exponential backoff with jitter; a server's Retry-After is a floor (capped at 10 minutes). */
-export function backoff(retry: number, o: Pick<RunOptions, 'backoffMs' | 'maxBackoffMs'>, retryAfterMs?: number): number {
+export function backoff(
+  retry: number,
+  o: Pick<RunOptions, 'backoffMs' | 'maxBackoffMs'>,
+  retryAfterMs?: number,
+): number {
   const exp = Math.min(o.maxBackoffMs, o.backoffMs * 2 ** (retry - 1));
   const jittered = exp * (0.5 + Math.random() * 0.5);
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, 600_000));

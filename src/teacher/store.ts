@@ -75,8 +75,12 @@ export class TeacherStore {
        ON CONFLICT (backend, model, prompt_hash) DO UPDATE SET attempts = teacher_failures.attempts + excluded.attempts,
          reason = excluded.reason, text = excluded.text, updated_at = excluded.updated_at`,
     );
-    this.getResponse = db.prepare('SELECT kind, subject, text, finish_reason, prompt_tokens, completion_tokens, prediction_match FROM teacher_responses WHERE backend = ? AND model = ? AND prompt_hash = ?');
-    this.getFailure = db.prepare('SELECT kind, subject, attempts, reason, text FROM teacher_failures WHERE backend = ? AND model = ? AND prompt_hash = ?');
+    this.getResponse = db.prepare(
+      'SELECT kind, subject, text, finish_reason, prompt_tokens, completion_tokens, prediction_match FROM teacher_responses WHERE backend = ? AND model = ? AND prompt_hash = ?',
+    );
+    this.getFailure = db.prepare(
+      'SELECT kind, subject, attempts, reason, text FROM teacher_failures WHERE backend = ? AND model = ? AND prompt_hash = ?',
+    );
   }
 
   static open(ws: Workspace, teacher: TeacherId): TeacherStore {
@@ -85,7 +89,14 @@ export class TeacherStore {
 
   put(hash: string, r: StoredResponse): void {
     const { backend, model } = this.teacher;
-    const row = { backend, model, hash, ...r, predictionMatch: r.predictionMatch === null ? null : Number(r.predictionMatch), now: Date.now() };
+    const row = {
+      backend,
+      model,
+      hash,
+      ...r,
+      predictionMatch: r.predictionMatch === null ? null : Number(r.predictionMatch),
+      now: Date.now(),
+    };
     this.db.transaction(() => {
       this.insert.run(row);
       this.clearFailure.run(backend, model, hash);
@@ -100,7 +111,17 @@ export class TeacherStore {
 
   response(hash: string): StoredResponse | undefined {
     const r = this.getResponse.get(this.teacher.backend, this.teacher.model, hash) as ResponseRow | undefined;
-    return r && { kind: r.kind, subject: r.subject, text: r.text, finishReason: r.finish_reason, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, predictionMatch: r.prediction_match === null ? null : r.prediction_match === 1 };
+    return (
+      r && {
+        kind: r.kind,
+        subject: r.subject,
+        text: r.text,
+        finishReason: r.finish_reason,
+        promptTokens: r.prompt_tokens,
+        completionTokens: r.completion_tokens,
+        predictionMatch: r.prediction_match === null ? null : r.prediction_match === 1,
+      }
+    );
   }
 
   failure(hash: string): StoredFailure | undefined {
@@ -109,16 +130,31 @@ export class TeacherStore {
 
   /** Hashes with a stored answer (one query instead of one per prompt). */
   doneHashes(): Set<string> {
-    return new Set(this.db.prepare('SELECT prompt_hash FROM teacher_responses WHERE backend = ? AND model = ?').pluck().all(this.teacher.backend, this.teacher.model) as string[]);
+    return new Set(
+      this.db
+        .prepare('SELECT prompt_hash FROM teacher_responses WHERE backend = ? AND model = ?')
+        .pluck()
+        .all(this.teacher.backend, this.teacher.model) as string[],
+    );
   }
 
   failedHashes(): Set<string> {
-    return new Set(this.db.prepare('SELECT prompt_hash FROM teacher_failures WHERE backend = ? AND model = ?').pluck().all(this.teacher.backend, this.teacher.model) as string[]);
+    return new Set(
+      this.db
+        .prepare('SELECT prompt_hash FROM teacher_failures WHERE backend = ? AND model = ?')
+        .pluck()
+        .all(this.teacher.backend, this.teacher.model) as string[],
+    );
   }
 
   /** hash -> [text, prediction match] for every stored answer of this teacher and kind. */
   texts(kind: PromptKind): Map<string, { text: string; predictionMatch: boolean | null }> {
-    const rows = this.db.prepare('SELECT prompt_hash, text, prediction_match FROM teacher_responses WHERE backend = ? AND model = ? AND kind = ?').raw().all(this.teacher.backend, this.teacher.model, kind) as Array<[string, string, number | null]>;
+    const rows = this.db
+      .prepare(
+        'SELECT prompt_hash, text, prediction_match FROM teacher_responses WHERE backend = ? AND model = ? AND kind = ?',
+      )
+      .raw()
+      .all(this.teacher.backend, this.teacher.model, kind) as Array<[string, string, number | null]>;
     return new Map(rows.map(([h, text, m]) => [h, { text, predictionMatch: m === null ? null : m === 1 }]));
   }
 

@@ -47,7 +47,9 @@ export class TemplateTeacher implements OnlineBackend {
   write(job: TeacherJob): string {
     if (job.kind === 'reasoning') return this.reasoning(job.subject);
     if (job.kind === 'description') return this.description(job.subject);
-    throw new UserError('--mode unguided: the template teacher cannot predict without the target; use an LLM backend (openai or batch)');
+    throw new UserError(
+      '--mode unguided: the template teacher cannot predict without the target; use an LLM backend (openai or batch)',
+    );
   }
 
   close(): void {}
@@ -57,7 +59,12 @@ export class TemplateTeacher implements OnlineBackend {
     let p = this.priorCache.get(item);
     if (!p) {
       const list = priorItemCounts(this.view, item);
-      p = { list, rank: new Map(list.map(([i], r) => [i, r])), byLeaf: countBy(list, ([i]) => this.leaves[i]), total: list.reduce((s, [, n]) => s + n, 0) };
+      p = {
+        list,
+        rank: new Map(list.map(([i], r) => [i, r])),
+        byLeaf: countBy(list, ([i]) => this.leaves[i]),
+        total: list.reduce((s, [, n]) => s + n, 0),
+      };
       this.priorCache.set(item, p);
     }
     return p;
@@ -79,7 +86,13 @@ export class TemplateTeacher implements OnlineBackend {
       const brand = plain(target.brand);
       const same = hist.filter((i) => items[i].brand === target.brand);
       const latest = same.length ? `"${names[same[same.length - 1]]}"` : '';
-      out.push(same.length >= 2 ? `Loyal to ${brand}: ${same.length} of ${hist.length} past purchases, latest ${latest}.` : same.length ? `Knows ${brand} from ${latest}.` : `New brand for the user: ${brand}.`);
+      out.push(
+        same.length >= 2
+          ? `Loyal to ${brand}: ${same.length} of ${hist.length} past purchases, latest ${latest}.`
+          : same.length
+            ? `Knows ${brand} from ${latest}.`
+            : `New brand for the user: ${brand}.`,
+      );
     }
 
     // Category relation: the deepest category level the target shares with the history.
@@ -92,9 +105,20 @@ export class TemplateTeacher implements OnlineBackend {
       const matching = hist.filter((i) => commonDepth(paths[i], tPath) === best);
       const shared = tPath[best - 1];
       const example = names[matching[matching.length - 1]];
-      out.push(best === tPath.length ? `Same category (${shared}) as ${matching.length} past purchase${plural(matching.length)}, latest "${example}".` : `Stays in ${shared}: ${matching.length} past purchase${plural(matching.length)} there, latest "${example}"; the target adds ${leaves[t.target]}.`);
+      out.push(
+        best === tPath.length
+          ? `Same category (${shared}) as ${matching.length} past purchase${plural(matching.length)}, latest "${example}".`
+          : `Stays in ${shared}: ${matching.length} past purchase${plural(matching.length)} there, latest "${example}"; the target adds ${leaves[t.target]}.`,
+      );
     } else if (tPath.length) {
-      out.push(`New category for the user: ${tail(tPath)}, after mostly ${countBy(hist.map((i): [number, number] => [i, 1]), ([i]) => leaves[i])[0][0]}.`);
+      out.push(
+        `New category for the user: ${tail(tPath)}, after mostly ${
+          countBy(
+            hist.map((i): [number, number] => [i, 1]),
+            ([i]) => leaves[i],
+          )[0][0]
+        }.`,
+      );
     }
 
     // The step from the latest purchase.
@@ -108,21 +132,35 @@ export class TemplateTeacher implements OnlineBackend {
     const own = seq[t.history - 1];
     const others = stats.total - 1;
     if (others > 0) {
-      const byLeaf = stats.byLeaf.map(([l, n]): [string, number] => [l, l === leaves[own] ? n - 1 : n]).filter(([, n]) => n > 0);
+      const byLeaf = stats.byLeaf
+        .map(([l, n]): [string, number] => [l, l === leaves[own] ? n - 1 : n])
+        .filter(([, n]) => n > 0);
       byLeaf.sort((a, b) => b[1] - a[1]);
       // Of the items other buyers had bought just before the target, the one most of them had
       // that the user owns too.
       let common = -1;
       for (const h of hist) {
         const r = stats.rank.get(h);
-        if (r !== undefined && (h !== own || stats.list[r][1] > 1) && (common < 0 || r < stats.rank.get(common)!)) common = h;
+        if (r !== undefined && (h !== own || stats.list[r][1] > 1) && (common < 0 || r < stats.rank.get(common)!))
+          common = h;
       }
-      const before = byLeaf[0][1] >= 2 ? `mostly ${byLeaf[0][0]} (${byLeaf[0][1]} of ${others})` : byLeaf.slice(0, 2).map(([l]) => l).join(' or ');
-      out.push(`Its other buyers bought ${before} just before it${common >= 0 ? `, including "${names[common]}", which the user also bought` : ''}.`);
+      const before =
+        byLeaf[0][1] >= 2
+          ? `mostly ${byLeaf[0][0]} (${byLeaf[0][1]} of ${others})`
+          : byLeaf
+              .slice(0, 2)
+              .map(([l]) => l)
+              .join(' or ');
+      out.push(
+        `Its other buyers bought ${before} just before it${common >= 0 ? `, including "${names[common]}", which the user also bought` : ''}.`,
+      );
     }
 
     // Repeat brands besides the target's.
-    const repeats = countBy(hist.map((i): [string | null, number] => [items[i].brand, 1]), ([b]) => b ?? '')
+    const repeats = countBy(
+      hist.map((i): [string | null, number] => [items[i].brand, 1]),
+      ([b]) => b ?? '',
+    )
       .filter(([b, n]) => b && n >= 2 && b !== target.brand)
       .slice(0, 2);
     if (repeats.length) out.push(`Repeat brands: ${repeats.map(([b, n]) => `${plain(b)} (${n})`).join(', ')}.`);
@@ -132,7 +170,12 @@ export class TemplateTeacher implements OnlineBackend {
     for (let p = 1; p < histTimes.length; p++) gaps.push(histTimes[p] - histTimes[p - 1]);
     const sameDay = gaps.filter((g) => g < DAY).length;
     const typical = median(gaps);
-    if (gaps.length >= 2) out.push(typical < DAY / 2 ? `Buys in bursts: ${sameDay} of ${gaps.length} purchases on the same day as the previous one.` : `Buys about every ${days(typical)}${sameDay ? `, ${sameDay} time${plural(sameDay)} on the same day` : ''}.`);
+    if (gaps.length >= 2)
+      out.push(
+        typical < DAY / 2
+          ? `Buys in bursts: ${sameDay} of ${gaps.length} purchases on the same day as the previous one.`
+          : `Buys about every ${days(typical)}${sameDay ? `, ${sameDay} time${plural(sameDay)} on the same day` : ''}.`,
+      );
     return out.join(' ');
   }
 
@@ -141,14 +184,25 @@ export class TemplateTeacher implements OnlineBackend {
     const it = items[item];
     const path = this.paths[item];
     const leaves = this.leaves;
-    const out = [`Users who prefer ${path.length ? leaves[item] : 'items like this'}${it.brand ? ` from ${plain(it.brand)}` : ''} would find this item suitable.`];
+    const out = [
+      `Users who prefer ${path.length ? leaves[item] : 'items like this'}${it.brand ? ` from ${plain(it.brand)}` : ''} would find this item suitable.`,
+    ];
     // The items bought just before it come straight after the opening: they are what links a
     // candidate to a user's latest purchases, and a short-window encoder cuts the end.
     const { list: priors } = this.priorStats(item);
-    if (priors.length) out.push(`Its buyers bought ${priors.slice(0, PRIOR_NAMES).map(([i]) => `"${this.names[i]}"`).join(', ')} just before it.`);
+    if (priors.length)
+      out.push(
+        `Its buyers bought ${priors
+          .slice(0, PRIOR_NAMES)
+          .map(([i]) => `"${this.names[i]}"`)
+          .join(', ')} just before it.`,
+      );
     if (path.length > 1) out.push(`It belongs to ${tail(path, 3)}.`);
-    const brands = countBy(priors, ([i]) => items[i].brand ?? '').filter(([b]) => b).slice(0, 2);
-    if (brands.length) out.push(`Brands they bought before: ${brands.map(([b, n]) => `${plain(b)} (${n})`).join(', ')}.`);
+    const brands = countBy(priors, ([i]) => items[i].brand ?? '')
+      .filter(([b]) => b)
+      .slice(0, 2);
+    if (brands.length)
+      out.push(`Brands they bought before: ${brands.map(([b, n]) => `${plain(b)} (${n})`).join(', ')}.`);
     const n = this.view.trainCount[item];
     out.push(n > 0 ? `Bought ${n} time${plural(n)} in the training data.` : 'No purchases in the training data.');
     return out.join(' ');
@@ -172,7 +226,17 @@ function primaryPath(item: Item): string[] {
   return (item.categories[0] ?? []).map(plain);
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', quot: '"', apos: "'", lt: '<', gt: '>', nbsp: ' ', reg: '®', trade: '™', copy: '©' };
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  quot: '"',
+  apos: "'",
+  lt: '<',
+  gt: '>',
+  nbsp: ' ',
+  reg: '®',
+  trade: '™',
+  copy: '©',
+};
 
 /** Amazon metadata keeps HTML entities (L&#39;Oreal); the texts should not. */
 function plain(s: string): string {

@@ -96,7 +96,10 @@ Analyze the provided metadata and the items its buyers purchased just before it 
 const PLACEHOLDERS: Record<PromptKind, { required: string[]; optional: string[] }> = {
   reasoning: { required: ['user_purchase_history', 'target_item'], optional: ['max_words'] },
   unguided: { required: ['user_purchase_history', 'candidate_items'], optional: ['max_words'] },
-  description: { required: ['item_title', 'previous_item_reviews'], optional: ['brand', 'categories', 'description', 'max_words'] },
+  description: {
+    required: ['item_title', 'previous_item_reviews'],
+    optional: ['brand', 'categories', 'description', 'max_words'],
+  },
 };
 
 /** A validated template: the text and where it came from (for error messages and --show). */
@@ -110,9 +113,15 @@ export function checkTemplate(kind: PromptKind, text: string, source: string): T
   const { required, optional } = PLACEHOLDERS[kind];
   const used = new Set([...text.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]));
   const missing = required.filter((p) => !used.has(p));
-  if (missing.length) throw new UserError(`${source}: ${kind} template lacks the placeholder {${missing[0]}} (required: ${required.map((p) => `{${p}}`).join(', ')})`);
+  if (missing.length)
+    throw new UserError(
+      `${source}: ${kind} template lacks the placeholder {${missing[0]}} (required: ${required.map((p) => `{${p}}`).join(', ')})`,
+    );
   const unknown = [...used].filter((p) => !required.includes(p) && !optional.includes(p));
-  if (unknown.length) throw new UserError(`${source}: ${kind} template has an unknown placeholder {${unknown[0]}} (known: ${[...required, ...optional].map((p) => `{${p}}`).join(', ')})`);
+  if (unknown.length)
+    throw new UserError(
+      `${source}: ${kind} template has an unknown placeholder {${unknown[0]}} (known: ${[...required, ...optional].map((p) => `{${p}}`).join(', ')})`,
+    );
   return { kind, text, source };
 }
 
@@ -128,7 +137,14 @@ export function loadTemplate(kind: PromptKind, file: string, flag: string): Temp
 }
 
 export function defaultTemplate(kind: PromptKind, hasReviews: boolean): Template {
-  const text = kind === 'reasoning' ? REASONING_TEMPLATE : kind === 'unguided' ? UNGUIDED_TEMPLATE : hasReviews ? DESCRIPTION_REVIEWS_TEMPLATE : DESCRIPTION_PRIOR_ITEMS_TEMPLATE;
+  const text =
+    kind === 'reasoning'
+      ? REASONING_TEMPLATE
+      : kind === 'unguided'
+        ? UNGUIDED_TEMPLATE
+        : hasReviews
+          ? DESCRIPTION_REVIEWS_TEMPLATE
+          : DESCRIPTION_PRIOR_ITEMS_TEMPLATE;
   return { kind, text, source: 'default' };
 }
 

@@ -4,7 +4,10 @@ import type { PromptKind } from './templates.js';
 
 /** The opening each prompt demands (quotes and case normalised, so ’ and ' both pass). */
 const OPENINGS: Record<PromptKind, { re: RegExp; text: string }> = {
-  reasoning: { re: /^the user's preferences related to the target item\b/, text: "The user's preferences related to the target item ..." },
+  reasoning: {
+    re: /^the user's preferences related to the target item\b/,
+    text: "The user's preferences related to the target item ...",
+  },
   unguided: { re: /^the user's preferences\b/, text: "The user's preferences are as follows:" },
   description: { re: /^users who prefer\b/, text: 'Users who prefer ...' },
 };
@@ -19,9 +22,11 @@ export type Verdict = { ok: true; predictionMatch: boolean | null } | { ok: fals
 export function checkAnswer(job: TeacherJob, c: Completion, { opening = true } = {}): Verdict {
   const text = c.text.trim();
   if (!text) return { ok: false, reason: 'empty answer' };
-  if (c.finishReason === 'length') return { ok: false, reason: 'answer cut off (finish_reason: length); raise --max-tokens' };
+  if (c.finishReason === 'length')
+    return { ok: false, reason: 'answer cut off (finish_reason: length); raise --max-tokens' };
   const want = OPENINGS[job.kind];
-  if (opening && !want.re.test(normalise(text))) return { ok: false, reason: `answer does not start with "${want.text}"` };
+  if (opening && !want.re.test(normalise(text)))
+    return { ok: false, reason: `answer does not start with "${want.text}"` };
   if (job.kind !== 'unguided') return { ok: true, predictionMatch: null };
   const n = prediction(text);
   if (n === undefined) return { ok: false, reason: 'answer has no "Prediction: [number]" line' };
@@ -31,7 +36,10 @@ export function checkAnswer(job: TeacherJob, c: Completion, { opening = true } =
 }
 
 function normalise(text: string): string {
-  return text.replace(/^[\s*"“_#>]+/, '').replace(/[’‘`]/g, "'").toLowerCase();
+  return text
+    .replace(/^[\s*"“_#>]+/, '')
+    .replace(/[’‘`]/g, "'")
+    .toLowerCase();
 }
 
 const PREDICTION = /prediction\s*:?\s*\**\s*\[?\s*(\d+)\s*\]?/gi;

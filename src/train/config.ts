@@ -91,7 +91,10 @@ export const trainConfigSchema = z
         validUsers: z.number().int().nonnegative().default(0),
       })
       // Every item for every pair would project B x I items a step.
-      .refine((p) => !(p.negatives === 'all' && p.negativeSharing === 'per-user'), { message: 'negatives "all" needs negativeSharing "shared"', path: ['negatives'] })
+      .refine((p) => !(p.negatives === 'all' && p.negativeSharing === 'per-user'), {
+        message: 'negatives "all" needs negativeSharing "shared"',
+        path: ['negatives'],
+      })
       .prefault({}),
     ablation: z.enum(ABLATIONS).default('none'),
   })

@@ -25,11 +25,21 @@ export function writeModelCard(r: TrainingRecord): string {
   ];
   if (r.curves.projection.length) {
     const best = r.curves.projection.reduce((a, b) => (b.validNdcg10 > a.validNdcg10 ? b : a));
-    lines.push('', `Projection: best validation NDCG@10 ${best.validNdcg10.toFixed(4)} at epoch ${best.epoch} of ${r.curves.projection.length}.`);
+    lines.push(
+      '',
+      `Projection: best validation NDCG@10 ${best.validNdcg10.toFixed(4)} at epoch ${best.epoch} of ${r.curves.projection.length}.`,
+    );
   }
   if (r.alignment) {
-    lines.push('', `Alignment with reasoning targets on ${r.alignment.users} held-out training users: mean cosine ${mean(r.alignment.before.cos).toFixed(4)} before distillation, ${mean(r.alignment.after.cos).toFixed(4)} after.`);
+    lines.push(
+      '',
+      `Alignment with reasoning targets on ${r.alignment.users} held-out training users: mean cosine ${mean(r.alignment.before.cos).toFixed(4)} before distillation, ${mean(r.alignment.after.cos).toFixed(4)} after.`,
+    );
   }
-  lines.push('', 'Inference uses no LLM: history text -> student encoder -> projection -> cosine top-K over all items.', '');
+  lines.push(
+    '',
+    'Inference uses no LLM: history text -> student encoder -> projection -> cosine top-K over all items.',
+    '',
+  );
   return lines.join('\n');
 }

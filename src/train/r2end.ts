@@ -65,7 +65,8 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   const fineTunes = cfg.ablation !== 'frozen-encoder';
   let studentEncoder: EngineEncoder | undefined;
   const student = () => (studentEncoder ??= fineTunes ? loadEncoder(studentDir, loadOptions) : pretrained());
-  const progress = (label: string, total: number, unit: string) => new Progress(label, total, { unit, silent: run.silent });
+  const progress = (label: string, total: number, unit: string) =>
+    new Progress(label, total, { unit, silent: run.silent });
   const encodeAll = async (enc: EngineEncoder, texts: string[], label: string) => {
     const bar = progress(label, texts.length, 'texts');
     const out = await enc.encode(texts, { onProgress: (done) => bar.set(done) });
@@ -74,7 +75,10 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   };
 
   const { distilled, heldOut } = distillationUsers(ds, teacher, cfg);
-  check(distilled.length > 0, `no training user has a reasoning text from teacher ${teacher.teacher.label}; run \`r2end teach\` first`);
+  check(
+    distilled.length > 0,
+    `no training user has a reasoning text from teacher ${teacher.teacher.label}; run \`r2end teach\` first`,
+  );
   const target = (u: number) => {
     const item = ds.items[ds.sequences[u][trainLength(ds, u) - 1]];
     const meta = itemText(item, v.fields);
@@ -82,12 +86,24 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   };
   const input = (u: number) => historyText(ds, prefix(ds, u, trainLength(ds, u) - 1), v);
   const targetsFile = join(dir, 'targets.safetensors');
-  const encoding = { encoder: cfg.encoder, maxTokens: cfg.maxTokens, precision, teacher: teacher.teacher, ablation: cfg.ablation, seed: cfg.seed };
+  const encoding = {
+    encoder: cfg.encoder,
+    maxTokens: cfg.maxTokens,
+    precision,
+    teacher: teacher.teacher,
+    ablation: cfg.ablation,
+    seed: cfg.seed,
+  };
   const common = { ...encoding, verbalize: v };
 
   // The targets depend on who is distilled and on the target texts, not on how the student
   // learns or how histories are written: a distillation or history sweep reuses them.
-  const targetSettings = { ...encoding, fields: v.fields, ratio: cfg.distill.ratio, alignmentUsers: cfg.distill.alignmentUsers };
+  const targetSettings = {
+    ...encoding,
+    fields: v.fields,
+    ratio: cfg.distill.ratio,
+    alignmentUsers: cfg.distill.alignmentUsers,
+  };
   await stages.run('targets', targetSettings, async () => {
     const users = [...distilled, ...heldOut];
     const e = await encodeAll(pretrained(), users.map(target), 'targets: encode R_u + M_target');
@@ -121,7 +137,10 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
         const batch = order.splice(0, d.batchSize);
         const t = new Float32Array(batch.length * enc.dim);
         batch.forEach((row, r) => t.set(targets.data.subarray(row * enc.dim, (row + 1) * enc.dim), r * enc.dim));
-        sum += await trainer.step(batch.map((row) => input(distilled[row])), t);
+        sum += await trainer.step(
+          batch.map((row) => input(distilled[row])),
+          t,
+        );
         if ((step + 1) % logEvery === 0 || step === steps - 1) {
           curves.distill.push({ step: step + 1, loss: sum / ((step % logEvery) + 1) });
           sum = 0;
@@ -156,15 +175,26 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
 
   const usersFile = join(dir, 'users.safetensors');
   const trainPairs = projectionPairs(ds, cfg.projection.examples);
-  const validUsers = sample(ds.userIds.map((_, u) => u), cfg.projection.validUsers, cfg.seed + 2);
+  const validUsers = sample(
+    ds.userIds.map((_, u) => u),
+    cfg.projection.validUsers,
+    cfg.seed + 2,
+  );
   const validPairs = validUsers.map((user) => ({ user, end: ds.sequences[user].length - 2 }));
   const pairText = (p: Pair) => historyText(ds, prefix(ds, p.user, p.end), v);
-  await stages.run('users', { ...common, distill: cfg.distill, examples: cfg.projection.examples, validUsers: cfg.projection.validUsers }, async () => {
-    const enc = student();
-    const train = await encodeAll(enc, trainPairs.map(pairText), 'users: encode training histories');
-    const valid = await encodeAll(enc, validPairs.map(pairText), 'users: encode validation histories');
-    saveMatrices(usersFile, { train: { rows: trainPairs.length, cols: enc.dim, data: train }, valid: { rows: validPairs.length, cols: enc.dim, data: valid } });
-  });
+  await stages.run(
+    'users',
+    { ...common, distill: cfg.distill, examples: cfg.projection.examples, validUsers: cfg.projection.validUsers },
+    async () => {
+      const enc = student();
+      const train = await encodeAll(enc, trainPairs.map(pairText), 'users: encode training histories');
+      const valid = await encodeAll(enc, validPairs.map(pairText), 'users: encode validation histories');
+      saveMatrices(usersFile, {
+        train: { rows: trainPairs.length, cols: enc.dim, data: train },
+        valid: { rows: validPairs.length, cols: enc.dim, data: valid },
+      });
+    },
+  );
 
   const projectionDir = join(dir, 'projection');
   const projectionCurveFile = join(dir, 'projection-curve.json');
@@ -175,7 +205,15 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
       const items = loadMatrix(itemsFile, 'e');
       const users = loadMatrix(usersFile, 'train');
       const valid = loadMatrix(usersFile, 'valid');
-      const head = ProjectionHead.create({ inDim: items.cols, outDim: p.dim, temperature: p.tau, regularization: cfg.ablation === 'no-reg' ? 0 : p.lambda }, { seed: cfg.seed, device: cfg.device, precision: p.precision });
+      const head = ProjectionHead.create(
+        {
+          inDim: items.cols,
+          outDim: p.dim,
+          temperature: p.tau,
+          regularization: cfg.ablation === 'no-reg' ? 0 : p.lambda,
+        },
+        { seed: cfg.seed, device: cfg.device, precision: p.precision },
+      );
       head.setItems(items.data);
       const trainer = head.trainer({ learningRate: p.lr });
       const negativeCount = p.negatives === 'all' ? items.rows : p.negatives;
@@ -192,9 +230,14 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
         for (let b = 0; b < order.length; b += p.batchSize) {
           const rows = order.slice(b, b + p.batchSize);
           const x = new Float32Array(rows.length * users.cols);
-          rows.forEach((row, r) => x.set(users.data.subarray(row * users.cols, (row + 1) * users.cols), r * users.cols));
+          rows.forEach((row, r) =>
+            x.set(users.data.subarray(row * users.cols, (row + 1) * users.cols), r * users.cols),
+          );
           const pos = Int32Array.from(rows, (row) => positives[row]);
-          const negatives = p.negativeSharing === 'shared' ? distinctItems(rng, negativeCount, items.rows) : sampleNegatives(rng, pos, negativeCount, items.rows);
+          const negatives =
+            p.negativeSharing === 'shared'
+              ? distinctItems(rng, negativeCount, items.rows)
+              : sampleNegatives(rng, pos, negativeCount, items.rows);
           loss += await trainer.step(x, pos, negatives, p.negativeSharing);
           batches++;
           bar.tick(rows.length);
@@ -218,12 +261,26 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
     model: run.name,
     created: new Date().toISOString(),
     dataset: ds.name,
-    teacher: { backend: teacher.teacher.backend, model: teacher.teacher.model, mode: teacher.teacher.mode, label: teacher.teacher.label, isLLM: teacher.teacher.isLLM },
+    teacher: {
+      backend: teacher.teacher.backend,
+      model: teacher.teacher.model,
+      mode: teacher.teacher.mode,
+      label: teacher.teacher.label,
+      isLLM: teacher.teacher.isLLM,
+    },
     encoder: cfg.encoder,
     precision,
     ablation: cfg.ablation,
     config: cfg as unknown as Record<string, unknown>,
-    counts: { distilledUsers: distilled.length, alignmentUsers: heldOut.length, reasoningTexts: teacher.reasoning.size, itemDescriptions: teacher.descriptions.size, projectionPairs: trainPairs.length, validationUsers: validPairs.length, items: ds.items.length },
+    counts: {
+      distilledUsers: distilled.length,
+      alignmentUsers: heldOut.length,
+      reasoningTexts: teacher.reasoning.size,
+      itemDescriptions: teacher.descriptions.size,
+      projectionPairs: trainPairs.length,
+      validationUsers: validPairs.length,
+      items: ds.items.length,
+    },
     curves,
     alignment: existsSync(alignmentFile) ? JSON.parse(readFileSync(alignmentFile, 'utf8')) : undefined,
     seconds: stages.seconds,
@@ -231,11 +288,21 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
 
   await stages.run('bundle', { ...common, distill: cfg.distill, projection: cfg.projection }, async () => {
     const items = loadMatrix(itemsFile, 'e');
-    const z = projects ? await ProjectionHead.load(projectionDir, { device: cfg.device }).project(items.data) : Float32Array.from(items.data);
+    const z = projects
+      ? await ProjectionHead.load(projectionDir, { device: cfg.device }).project(items.data)
+      : Float32Array.from(items.data);
     const zDim = projects ? cfg.projection.dim : items.cols;
     saveMatrices(join(dir, 'index.safetensors'), { z: { rows: items.rows, cols: zDim, data: normalizeRows(z, zDim) } });
     writeAtomic(join(dir, 'item_ids.json'), JSON.stringify(ds.items.map((it) => it.id)));
-    const bundle: BundleInfo = { encoder: fineTunes ? 'student' : cfg.encoder, maxTokens: cfg.maxTokens, projection: projects, verbalize: v, dataset: ds.name, items: items.rows, dim: zDim };
+    const bundle: BundleInfo = {
+      encoder: fineTunes ? 'student' : cfg.encoder,
+      maxTokens: cfg.maxTokens,
+      projection: projects,
+      verbalize: v,
+      dataset: ds.name,
+      items: items.rows,
+      dim: zDim,
+    };
     writeAtomic(join(dir, 'bundle.json'), `${JSON.stringify(bundle, null, 2)}\n`);
   });
   record.seconds = stages.seconds;
@@ -249,9 +316,15 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
  * A user needs two training items (a history and a target). With `ratio` < 1 a seeded subset
  * is distilled (paper appendix H.1); the held-out users are never distilled.
  */
-export function distillationUsers(ds: Dataset, teacher: TeacherOutputs, cfg: TrainConfig): { distilled: number[]; heldOut: number[] } {
+export function distillationUsers(
+  ds: Dataset,
+  teacher: TeacherOutputs,
+  cfg: TrainConfig,
+): { distilled: number[]; heldOut: number[] } {
   const needsReasoning = cfg.ablation !== 'no-reasoning';
-  const candidates = ds.userIds.map((_, u) => u).filter((u) => trainLength(ds, u) >= 2 && (!needsReasoning || teacher.reasoning.has(u)));
+  const candidates = ds.userIds
+    .map((_, u) => u)
+    .filter((u) => trainLength(ds, u) >= 2 && (!needsReasoning || teacher.reasoning.has(u)));
   const shuffled = new Random(cfg.seed).shuffle([...candidates]);
   const held = Math.min(cfg.distill.alignmentUsers, Math.floor(0.05 * shuffled.length));
   const rest = shuffled.slice(held);
@@ -272,7 +345,10 @@ function projectionPairs(ds: Dataset, examples: 'last' | 'all'): Pair[] {
 /** `count` elements drawn without replacement by a seeded shuffle (all when count is 0). */
 function sample(all: number[], count: number, seed: number): number[] {
   if (count === 0 || count >= all.length) return all;
-  return new Random(seed).shuffle([...all]).slice(0, count).sort((a, b) => a - b);
+  return new Random(seed)
+    .shuffle([...all])
+    .slice(0, count)
+    .sort((a, b) => a - b);
 }
 
 /** Uniformly sampled negative items per positive, never the positive itself. */
@@ -297,7 +373,12 @@ function distinctItems(rng: Random, n: number, items: number): Int32Array {
 }
 
 /** Validation NDCG@10 of a projection: full ranking by cosine, ties by lower item index. */
-async function validationNdcg10(head: ProjectionHead, items: Float32Array, users: Float32Array, targets: number[]): Promise<number> {
+async function validationNdcg10(
+  head: ProjectionHead,
+  items: Float32Array,
+  users: Float32Array,
+  targets: number[],
+): Promise<number> {
   const zi = await head.project(items);
   const zu = await head.project(users);
   const dim = head.config.outDim;

@@ -33,7 +33,9 @@ export class StageRunner {
   ) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'stages.json');
-    this.state = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, StageState>) : {};
+    this.state = existsSync(this.file)
+      ? (JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, StageState>)
+      : {};
     for (const [name, s] of Object.entries(this.state)) this.seconds[name] = s.seconds;
   }
 

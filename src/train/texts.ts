@@ -16,7 +16,11 @@ export function historyText(ds: Dataset, h: History, v: VerbalizeOptions): strin
 
 /** The first `end` interactions of a user, asked for at the time of interaction `end`. */
 export function prefix(ds: Dataset, user: number, end: number): History {
-  return { items: ds.sequences[user].subarray(0, end), times: ds.times[user].subarray(0, end), time: ds.times[user][end] };
+  return {
+    items: ds.sequences[user].subarray(0, end),
+    times: ds.times[user].subarray(0, end),
+    time: ds.times[user][end],
+  };
 }
 
 /**

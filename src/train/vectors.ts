@@ -3,13 +3,20 @@ import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/
 import { UserError } from '../util/errors.js';
 
 /** Row-major float32 matrices stored by name in one safetensors file, written atomically. */
-export function saveMatrices(path: string, matrices: Record<string, { rows: number; cols: number; data: Float32Array }>, metadata: Record<string, string> = {}): void {
-  const tensors = new Map<string, NamedTensor>(Object.entries(matrices).map(([name, m]) => [name, { shape: [m.rows, m.cols], data: m.data }]));
+export function saveMatrices(
+  path: string,
+  matrices: Record<string, { rows: number; cols: number; data: Float32Array }>,
+  metadata: Record<string, string> = {},
+): void {
+  const tensors = new Map<string, NamedTensor>(
+    Object.entries(matrices).map(([name, m]) => [name, { shape: [m.rows, m.cols], data: m.data }]),
+  );
   writeSafetensors(path, tensors, metadata);
 }
 
 export function loadMatrix(path: string, name: string): { rows: number; cols: number; data: Float32Array } {
-  if (!existsSync(path)) throw new UserError(`${path}: missing; was training interrupted? run \`r2end train\` again to resume`);
+  if (!existsSync(path))
+    throw new UserError(`${path}: missing; was training interrupted? run \`r2end train\` again to resume`);
   const t = readSafetensors(path).get(name);
   if (!t || t.shape.length !== 2) throw new UserError(`${path}: no matrix "${name}"`);
   return { rows: t.shape[0], cols: t.shape[1], data: t.data };

@@ -19,7 +19,10 @@ test('prepare, evaluate --json (DESIGN.md schema) and report, through the CLI', 
   assert.equal(out.split, 'valid');
   assert.equal(out.users, 12);
   assert.equal(out.items, 8);
-  assert.deepEqual(Object.keys(out.metrics).sort(), ['HR@10', 'HR@20', 'HR@5', 'MRR', 'NDCG@10', 'NDCG@20', 'NDCG@5'].sort());
+  assert.deepEqual(
+    Object.keys(out.metrics).sort(),
+    ['HR@10', 'HR@20', 'HR@5', 'MRR', 'NDCG@10', 'NDCG@20', 'NDCG@5'].sort(),
+  );
   assert.deepEqual(Object.keys(out.longtail).sort(), ['HR@10', 'NDCG@10', 'users']);
   assert.equal(typeof out.seconds, 'number');
   // The successor pattern is learnable: item kNN must find every validation target first.

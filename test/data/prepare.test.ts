@@ -5,7 +5,11 @@ import { kcoreFilter, prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
 import { plainDataset, tempDir, writeDir } from '../helpers/fixtures.js';
 
-const opts: { format: 'auto'; kcore: number; missingMeta: 'error' | 'drop' } = { format: 'auto', kcore: 1, missingMeta: 'error' };
+const opts: { format: 'auto'; kcore: number; missingMeta: 'error' | 'drop' } = {
+  format: 'auto',
+  kcore: 1,
+  missingMeta: 'error',
+};
 
 async function prepared(data: string, extra: Partial<typeof opts> = {}) {
   const ws = Workspace.open(tempDir(), { create: true });
@@ -27,14 +31,27 @@ test('plain format: chronological order with file order breaking ties, leave-one
     ['x1', 'x2', 'x3', 'x4'].map((id) => ({ id, title: `Title ${id}` })),
   );
   const { ws, ds, report } = await prepared(data);
-  assert.deepEqual(report.kept, { interactions: 7, users: 2, items: 4, withReviews: 0, withRatings: 0, untitledItems: 0 });
+  assert.deepEqual(report.kept, {
+    interactions: 7,
+    users: 2,
+    items: 4,
+    withReviews: 0,
+    withRatings: 0,
+    untitledItems: 0,
+  });
   const ids = (u: number) => [...ds.sequences[u]].map((i) => ds.items[i].id);
   assert.deepEqual(ids(ds.userIndex.get('a')!), ['x1', 'x2', 'x4', 'x3']);
-  const splits = ws.db.prepare("SELECT split FROM interactions WHERE user_idx = ? ORDER BY pos").pluck().all(ds.userIndex.get('a')) as string[];
+  const splits = ws.db
+    .prepare('SELECT split FROM interactions WHERE user_idx = ? ORDER BY pos')
+    .pluck()
+    .all(ds.userIndex.get('a')) as string[];
   assert.deepEqual(splits, ['train', 'train', 'valid', 'test']);
   const test = evalCase(ds, ds.userIndex.get('a')!, 'test');
   assert.equal(ds.items[test.target].id, 'x3');
-  assert.deepEqual([...test.history].map((i) => ds.items[i].id), ['x1', 'x2', 'x4']);
+  assert.deepEqual(
+    [...test.history].map((i) => ds.items[i].id),
+    ['x1', 'x2', 'x4'],
+  );
   const valid = evalCase(ds, ds.userIndex.get('a')!, 'valid');
   assert.equal(ds.items[valid.target].id, 'x4');
   // Popularity counts training positions only: x1, x2 for a; x2 for b.
@@ -63,7 +80,10 @@ test('users too short for a split are dropped and reported', async () => {
       ['b', 'x1', 1],
       ['b', 'x2', 2],
     ],
-    [{ id: 'x1', title: 'One' }, { id: 'x2', title: 'Two' }],
+    [
+      { id: 'x1', title: 'One' },
+      { id: 'x2', title: 'Two' },
+    ],
   );
   const { report } = await prepared(data);
   assert.deepEqual(report.filtered.tooShortForSplit, { users: 1, interactions: 2 });
@@ -78,18 +98,26 @@ test('missing metadata can be dropped and is reported', async () => {
       ['a', 'ghost', 3],
       ['a', 'x1', 4],
     ],
-    [{ id: 'x1', title: 'One' }, { id: 'x2', title: 'Two' }],
+    [
+      { id: 'x1', title: 'One' },
+      { id: 'x2', title: 'Two' },
+    ],
   );
   const { report } = await prepared(data, { missingMeta: 'drop' });
   assert.deepEqual(report.filtered.missingMetadata, { interactions: 1, items: 1 });
   assert.equal(report.kept.interactions, 3);
 });
 
-const review = (user: string, asin: string, t: number, text: string) => JSON.stringify({ reviewerID: user, asin, unixReviewTime: t, overall: 4, reviewText: text, summary: 'ok' });
+const review = (user: string, asin: string, t: number, text: string) =>
+  JSON.stringify({ reviewerID: user, asin, unixReviewTime: t, overall: 4, reviewText: text, summary: 'ok' });
 
 test('Amazon 2014 dump: gzip JSON reviews with Python-literal metadata, reviews and ratings kept', async () => {
   const data = writeDir({
-    'reviews_Beauty.json.gz': [review('u1', 'A1', 10, 'nice'), review('u1', 'A2', 20, 'good'), review('u1', 'A3', 30, 'great')].join('\n'),
+    'reviews_Beauty.json.gz': [
+      review('u1', 'A1', 10, 'nice'),
+      review('u1', 'A2', 20, 'good'),
+      review('u1', 'A3', 30, 'great'),
+    ].join('\n'),
     'meta_Beauty.json.gz': [
       `{'asin': 'A1', 'title': 'Rose Oil', 'categories': [['Beauty', 'Skin Care']], 'brand': 'Acme'}`,
       `{'asin': 'A2', 'title': "Tea Tree's Soap", 'categories': [['Beauty', 'Bath']]}`,
@@ -99,7 +127,14 @@ test('Amazon 2014 dump: gzip JSON reviews with Python-literal metadata, reviews 
   });
   const { ds, report, ws } = await prepared(data);
   assert.equal(report.format, 'amazon');
-  assert.deepEqual(report.kept, { interactions: 3, users: 1, items: 3, withReviews: 3, withRatings: 3, untitledItems: 1 });
+  assert.deepEqual(report.kept, {
+    interactions: 3,
+    users: 1,
+    items: 3,
+    withReviews: 3,
+    withRatings: 3,
+    untitledItems: 1,
+  });
   assert.equal(ds.items[ds.itemIndex.get('A2')!].title, "Tea Tree's Soap");
   assert.deepEqual(ds.items[ds.itemIndex.get('A1')!].categories, [['Beauty', 'Skin Care']]);
   assert.equal(ds.items[ds.itemIndex.get('A3')!].description, 'A comb');
@@ -109,9 +144,17 @@ test('Amazon 2014 dump: gzip JSON reviews with Python-literal metadata, reviews 
 
 test('Amazon 2018 dump: JSON metadata with a flat category list', async () => {
   const data = writeDir({
-    'All_Beauty.json': [review('u1', 'B1', 10, 'x'), review('u1', 'B2', 20, 'y'), review('u1', 'B1', 30, 'z')].join('\n'),
+    'All_Beauty.json': [review('u1', 'B1', 10, 'x'), review('u1', 'B2', 20, 'y'), review('u1', 'B1', 30, 'z')].join(
+      '\n',
+    ),
     'meta_All_Beauty.json': [
-      JSON.stringify({ asin: 'B1', title: 'Shampoo', category: ['All Beauty', 'Hair'], brand: 'Suave', description: ['Clean', 'hair'] }),
+      JSON.stringify({
+        asin: 'B1',
+        title: 'Shampoo',
+        category: ['All Beauty', 'Hair'],
+        brand: 'Suave',
+        description: ['Clean', 'hair'],
+      }),
       JSON.stringify({ asin: 'B2', title: 'Brush', category: [], brand: '' }),
     ].join('\n'),
   });
@@ -123,11 +166,23 @@ test('Amazon 2018 dump: JSON metadata with a flat category list', async () => {
 });
 
 test('Yelp Open Dataset: reviews and businesses', async () => {
-  const r = (u: string, b: string, date: string) => JSON.stringify({ review_id: `${u}${b}`, user_id: u, business_id: b, stars: 5, text: 'tasty', date });
+  const r = (u: string, b: string, date: string) =>
+    JSON.stringify({ review_id: `${u}${b}`, user_id: u, business_id: b, stars: 5, text: 'tasty', date });
   const data = writeDir({
-    'yelp_academic_dataset_review.json': [r('u', 'b1', '2019-11-03 12:00:00'), r('u', 'b2', '2019-11-03 12:12:00'), r('u', 'b1', '2019-11-04 09:00:00')].join('\n'),
+    'yelp_academic_dataset_review.json': [
+      r('u', 'b1', '2019-11-03 12:00:00'),
+      r('u', 'b2', '2019-11-03 12:12:00'),
+      r('u', 'b1', '2019-11-04 09:00:00'),
+    ].join('\n'),
     'yelp_academic_dataset_business.json': [
-      JSON.stringify({ business_id: 'b1', name: 'Panda Express', address: '908 E Broadway Ave', city: 'Tempe', state: 'AZ', categories: 'Chinese, Fast Food' }),
+      JSON.stringify({
+        business_id: 'b1',
+        name: 'Panda Express',
+        address: '908 E Broadway Ave',
+        city: 'Tempe',
+        state: 'AZ',
+        categories: 'Chinese, Fast Food',
+      }),
       JSON.stringify({ business_id: 'b2', name: 'Cafe', city: 'Mesa', state: 'AZ', categories: null }),
     ].join('\n'),
   });

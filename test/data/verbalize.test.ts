@@ -5,7 +5,13 @@ import { itemText, selectHistory, verbalizeHistory, verbalizeSchema } from '../.
 
 const DAY = 86_400;
 const T0 = Date.UTC(2014, 1, 4) / 1000; // 2014-02-04
-const item = (title: string, brand: string | null = null, categories: string[][] = [['Beauty', 'Makeup']]): Item => ({ id: title, title, categories, brand, description: null });
+const item = (title: string, brand: string | null = null, categories: string[][] = [['Beauty', 'Makeup']]): Item => ({
+  id: title,
+  title,
+  categories,
+  brand,
+  description: null,
+});
 
 test('selectHistory keeps the 8 most recent within 60 days before the reference, oldest first', () => {
   const times = Array.from({ length: 12 }, (_, i) => T0 + i * DAY);
@@ -43,6 +49,12 @@ test('verbalizeHistory golden text (paper appendix I.1 format)', () => {
       '2014-02-06: a bar of handmade soap',
     ].join('\n'),
   );
-  const opts = verbalizeSchema.parse({ maxItems: 2, order: 'newest-first', dates: false, fields: ['title'], separator: ' | ' });
+  const opts = verbalizeSchema.parse({
+    maxItems: 2,
+    order: 'newest-first',
+    dates: false,
+    fields: ['title'],
+    separator: ' | ',
+  });
   assert.equal(verbalizeHistory(entries, T0 + 3 * DAY, opts), 'a bar of handmade soap | Carcassonne Basic Game');
 });

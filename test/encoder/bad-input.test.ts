@@ -42,7 +42,10 @@ test('missing and malformed model directories', () => {
 test('safetensors with a wrong shape, a wrong dtype, or broken bytes', () => {
   const wrongShape = tinyBert();
   replaceTensor(wrongShape, 'encoder.layer.0.attention.self.query.weight', [32, 31]);
-  rejects(() => loadEncoder(wrongShape), /tensor 'encoder\.layer\.0\.attention\.self\.query\.weight' has shape \[32, 31\], expected \[32, 32\]/);
+  rejects(
+    () => loadEncoder(wrongShape),
+    /tensor 'encoder\.layer\.0\.attention\.self\.query\.weight' has shape \[32, 31\], expected \[32, 32\]/,
+  );
 
   const missing = tinyBert();
   const path = join(missing, 'model.safetensors');
@@ -52,7 +55,9 @@ test('safetensors with a wrong shape, a wrong dtype, or broken bytes', () => {
   rejects(() => loadEncoder(missing), /missing tensor 'encoder\.layer\.1\.output\.dense\.bias'/);
 
   const wrongDtype = tinyBert();
-  const header = JSON.stringify({ 'embeddings.word_embeddings.weight': { dtype: 'I64', shape: [1], data_offsets: [0, 8] } });
+  const header = JSON.stringify({
+    'embeddings.word_embeddings.weight': { dtype: 'I64', shape: [1], data_offsets: [0, 8] },
+  });
   const bytes = Buffer.alloc(8 + header.length + 8);
   bytes.writeBigUInt64LE(BigInt(header.length));
   bytes.write(header, 8);

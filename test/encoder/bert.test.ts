@@ -30,7 +30,9 @@ test('inference and training compute the same embeddings, padding included', asy
     const encoder = loadEncoder(tinyBert({ pooling }));
     const texts = ['short', 'a somewhat longer text with more tokens in it', ''];
     const embeddings = await encoder.encode(texts);
-    const { loss } = await encoder.model.lossAndGradients(encoder.batch(texts, embeddings), ['encoder.layer.0.output.dense.bias']);
+    const { loss } = await encoder.model.lossAndGradients(encoder.batch(texts, embeddings), [
+      'encoder.layer.0.output.dense.bias',
+    ]);
     assert.ok(loss < 1e-12, `${pooling}: mean squared difference ${loss}`);
   }
 });
@@ -84,7 +86,8 @@ test('a fine-tuned BERT saves to a Hugging Face directory that reloads bit-exact
   assert.equal(reloaded.pooling, 'mean');
   assert.equal(reloaded.normalized, true);
   assert.deepEqual(await reloaded.encode(texts), await encoder.encode(texts));
-  const a = encoder.model.tensors(), b = reloaded.model.tensors();
+  const a = encoder.model.tensors(),
+    b = reloaded.model.tensors();
   assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
   for (const name of Object.keys(a)) assert.deepEqual(b[name].data, a[name].data, name);
   assert.ok(Object.keys(a).includes('encoder.layer.0.attention.self.query.weight'), 'Hugging Face names');

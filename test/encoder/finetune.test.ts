@@ -12,7 +12,7 @@ const texts = [
   'hiking boots and a tent',
   'a cookbook about Italian pasta',
   'wireless headphones',
-  'a children\'s puzzle with 100 pieces',
+  "a children's puzzle with 100 pieces",
   'running shoes, size 10',
   'a novel by Jane Austen',
   'an espresso machine',
@@ -39,14 +39,23 @@ test('MSE fine-tuning lowers the loss and moves embeddings toward their targets'
     const batch = [(2 * s) % 8, (2 * s + 1) % 8, (2 * s + 2) % 8, (2 * s + 3) % 8];
     const t = new Float32Array(batch.length * 512);
     batch.forEach((i, r) => t.set(row(targets, i, 512), r * 512));
-    losses.push(await trainer.step(batch.map((i) => texts[i]), t));
+    losses.push(
+      await trainer.step(
+        batch.map((i) => texts[i]),
+        t,
+      ),
+    );
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  for (let w = 0; w + 20 <= losses.length; w += 10) assert.ok(mean(losses.slice(w + 10, w + 20)) < mean(losses.slice(w, w + 10)), `losses ${losses}`);
+  for (let w = 0; w + 20 <= losses.length; w += 10)
+    assert.ok(mean(losses.slice(w + 10, w + 20)) < mean(losses.slice(w, w + 10)), `losses ${losses}`);
   const after = await encoder.encode(texts);
   for (let i = 0; i < texts.length; i++) {
     const target = row(targets, i, 512);
-    assert.ok(cosine(row(after, i, 512), target) > cosine(row(before, i, 512), target) + 0.1, `text ${i} moved toward its target`);
+    assert.ok(
+      cosine(row(after, i, 512), target) > cosine(row(before, i, 512), target) + 0.1,
+      `text ${i} moved toward its target`,
+    );
   }
   assert.equal(trainer.steps, 40);
 });
@@ -54,7 +63,13 @@ test('MSE fine-tuning lowers the loss and moves embeddings toward their targets'
 test('freezing keeps embeddings and lower layers fixed; the schedule warms up then decays', async () => {
   const encoder = loadUseLite();
   const before = encoder.model.tensors();
-  const trainer = encoder.trainer({ learningRate: 1e-3, warmupSteps: 2, totalSteps: 6, freezeEmbeddings: true, freezeLayers: 1 });
+  const trainer = encoder.trainer({
+    learningRate: 1e-3,
+    warmupSteps: 2,
+    totalSteps: 6,
+    freezeEmbeddings: true,
+    freezeLayers: 1,
+  });
   const rates: number[] = [];
   for (let s = 0; s < 6; s++) {
     rates.push(trainer.learningRate);
@@ -78,6 +93,7 @@ test('a fine-tuned USE-lite checkpoint reloads bit-exactly', async () => {
   const reloaded = loadEncoder(dir);
   assert.equal(reloaded.dim, 512);
   assert.deepEqual(await reloaded.encode(texts), await encoder.encode(texts));
-  const a = encoder.model.tensors(), b = reloaded.model.tensors();
+  const a = encoder.model.tensors(),
+    b = reloaded.model.tensors();
   for (const name of Object.keys(a)) assert.deepEqual(b[name].data, a[name].data, name);
 });

@@ -38,7 +38,7 @@ const sentences = [
   'all lower case sentence about shoes',
   'Size 10.5 US, width D (Medium), colour: black/white',
   'The user recently purchased hiking boots, a tent and a sleeping bag; they are likely planning a camping trip.',
-  'Previously bought: Harry Potter and the Philosopher\'s Stone (Books; Fantasy; Bloomsbury)',
+  "Previously bought: Harry Potter and the Philosopher's Stone (Books; Fantasy; Bloomsbury)",
   'Kitchen: non-stick frying pan 28cm, induction compatible',
   'Beauty > Skin Care > Face > Moisturizers',
   'Sports & Outdoors | Cycling | Helmets',
@@ -77,7 +77,9 @@ async function graphEmbeddings(ids: number[][]): Promise<Float32Array> {
   const weightSpecs = manifest.flatMap((g) => g.weights);
   const bytes = Buffer.concat(manifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const model = await tf.loadGraphModel({ load: async () => ({ modelTopology: json.modelTopology, weightSpecs, weightData }) });
+  const model = await tf.loadGraphModel({
+    load: async () => ({ modelTopology: json.modelTopology, weightSpecs, weightData }),
+  });
   const indices: number[][] = [];
   const values: number[] = [];
   ids.forEach((row, b) => row.forEach((id, j) => (indices.push([b, j]), values.push(id))));
@@ -88,34 +90,48 @@ async function graphEmbeddings(ids: number[][]): Promise<Float32Array> {
   return (await output.data()) as Float32Array;
 }
 
-for (const [precision, floor] of [['float32', 0.9999], ['bfloat16', 0.999]] as const)
-test(`USE-lite in the engine (${precision}) matches the TensorFlow.js graph on varied sentences (cosine >= ${floor})`, async () => {
-  const tokenizer = new UseLiteTokenizer(loadUseLiteVocabulary());
-  const ids = sentences.map((s) => tokenizer.encode(s));
-  assert.ok(ids.some((r) => r.length > 128), 'some sentence exercises the 128-token cut');
-  assert.equal(ids.at(-1)!.length, 0);
-  // The graph drops trailing empty rows, so the empty sentence goes first for the reference.
-  const order = [sentences.length - 1, ...sentences.keys()].slice(0, sentences.length);
-  // The graph runs once for both precisions.
-  const reference = await (graphReference ??= graphEmbeddings(order.map((i) => ids[i])));
-  const warnings: string[] = [];
-  const encoder = loadUseLite({ precision, onWarning: (m) => warnings.push(m) });
-  const ours = await encoder.encode(sentences, { batchSize: 16 });
-  assert.equal(ours.length, sentences.length * 512);
-  assert.equal(warnings.length, 1, 'one truncation warning per encoder');
-  let worst = 1;
-  order.forEach((sentence, row) => {
-    let dot = 0, a = 0, b = 0;
-    for (let k = 0; k < 512; k++) {
-      const x = ours[sentence * 512 + k], y = reference[row * 512 + k];
-      dot += x * y; a += x * x; b += y * y;
-    }
-    const cosine = dot / Math.sqrt(a * b);
-    worst = Math.min(worst, cosine);
-    assert.ok(cosine >= floor, `sentence ${sentence} (${JSON.stringify(sentences[sentence]).slice(0, 40)}): cosine ${cosine}`);
+for (const [precision, floor] of [
+  ['float32', 0.9999],
+  ['bfloat16', 0.999],
+] as const)
+  test(`USE-lite in the engine (${precision}) matches the TensorFlow.js graph on varied sentences (cosine >= ${floor})`, async () => {
+    const tokenizer = new UseLiteTokenizer(loadUseLiteVocabulary());
+    const ids = sentences.map((s) => tokenizer.encode(s));
+    assert.ok(
+      ids.some((r) => r.length > 128),
+      'some sentence exercises the 128-token cut',
+    );
+    assert.equal(ids.at(-1)!.length, 0);
+    // The graph drops trailing empty rows, so the empty sentence goes first for the reference.
+    const order = [sentences.length - 1, ...sentences.keys()].slice(0, sentences.length);
+    // The graph runs once for both precisions.
+    const reference = await (graphReference ??= graphEmbeddings(order.map((i) => ids[i])));
+    const warnings: string[] = [];
+    const encoder = loadUseLite({ precision, onWarning: (m) => warnings.push(m) });
+    const ours = await encoder.encode(sentences, { batchSize: 16 });
+    assert.equal(ours.length, sentences.length * 512);
+    assert.equal(warnings.length, 1, 'one truncation warning per encoder');
+    let worst = 1;
+    order.forEach((sentence, row) => {
+      let dot = 0,
+        a = 0,
+        b = 0;
+      for (let k = 0; k < 512; k++) {
+        const x = ours[sentence * 512 + k],
+          y = reference[row * 512 + k];
+        dot += x * y;
+        a += x * x;
+        b += y * y;
+      }
+      const cosine = dot / Math.sqrt(a * b);
+      worst = Math.min(worst, cosine);
+      assert.ok(
+        cosine >= floor,
+        `sentence ${sentence} (${JSON.stringify(sentences[sentence]).slice(0, 40)}): cosine ${cosine}`,
+      );
+    });
+    assert.ok(worst >= floor);
   });
-  assert.ok(worst >= floor);
-});
 
 test('the tokenizer follows the documented quirks', () => {
   const tokenizer = new UseLiteTokenizer(loadUseLiteVocabulary());

@@ -9,7 +9,11 @@ import { temporaryDir } from '../support/fixtures.js';
 
 for (const precision of ['float32', 'bfloat16'] as const) {
   test(`InfoNCE training ranks each user's positive item first, and the head reloads exactly (${precision})`, async () => {
-    const inDim = 24, outDim = 16, itemCount = 30, users = 60, negatives = 8;
+    const inDim = 24,
+      outDim = 16,
+      itemCount = 30,
+      users = 60,
+      negatives = 8;
     const random = new Random(5);
     const items = random.normals(itemCount * inDim, 1);
     // Each user looks like a scrambled version of its positive item: separable, but not by identity.
@@ -22,7 +26,10 @@ for (const precision of ['float32', 'bfloat16'] as const) {
         for (let k = 0; k < inDim; k++) s += mix[j * inDim + k] * items[positives[u] * inDim + k];
         userVectors[u * inDim + j] = s + 0.05 * random.normal();
       }
-    const head = ProjectionHead.create({ inDim, outDim, temperature: 0.1, regularization: 0.01 }, { seed: 1, precision });
+    const head = ProjectionHead.create(
+      { inDim, outDim, temperature: 0.1, regularization: 0.01 },
+      { seed: 1, precision },
+    );
     head.setItems(items);
     const trainer = head.trainer({ learningRate: 1e-2, weightDecay: 0 });
     const losses: number[] = [];
@@ -38,9 +45,18 @@ for (const precision of ['float32', 'bfloat16'] as const) {
       });
       const x = new Float32Array(16 * inDim);
       batch.forEach((u, r) => x.set(userVectors.subarray(u * inDim, (u + 1) * inDim), r * inDim));
-      losses.push(await trainer.step(x, Int32Array.from(batch, (u) => positives[u]), neg));
+      losses.push(
+        await trainer.step(
+          x,
+          Int32Array.from(batch, (u) => positives[u]),
+          neg,
+        ),
+      );
     }
-    assert.ok(losses.slice(-10).reduce((a, b) => a + b) < losses.slice(0, 10).reduce((a, b) => a + b) / 2, `losses ${losses.slice(0, 3)} ... ${losses.slice(-3)}`);
+    assert.ok(
+      losses.slice(-10).reduce((a, b) => a + b) < losses.slice(0, 10).reduce((a, b) => a + b) / 2,
+      `losses ${losses.slice(0, 3)} ... ${losses.slice(-3)}`,
+    );
     const zUsers = await head.project(userVectors);
     const zItems = await head.project(items);
     const ranked = await topK(zUsers, zItems, outDim, 1);

@@ -6,8 +6,15 @@ import { ItemMatrix, topK } from '../../src/engine/topk.js';
 import { UserError } from '../../src/util/errors.js';
 
 /** Scores by dot product; equal scores -> lower index first; excluded items skipped. */
-function reference(queries: Float32Array, items: Float32Array, dim: number, k: number, exclude: number[][]): number[][] {
-  const q = queries.length / dim, count = items.length / dim;
+function reference(
+  queries: Float32Array,
+  items: Float32Array,
+  dim: number,
+  k: number,
+  exclude: number[][],
+): number[][] {
+  const q = queries.length / dim,
+    count = items.length / dim;
   return Array.from({ length: q }, (_, i) => {
     const scored: Array<[number, number]> = [];
     for (let j = 0; j < count; j++) {
@@ -23,7 +30,10 @@ function reference(queries: Float32Array, items: Float32Array, dim: number, k: n
 
 test('top-K agrees with brute force, including ties and exclusions', async () => {
   const random = new Random(11);
-  const dim = 6, count = 200, q = 50, k = 10;
+  const dim = 6,
+    count = 200,
+    q = 50,
+    k = 10;
   // Small integers: exact float32 dot products and many ties.
   const ints = (n: number) => Float32Array.from({ length: n }, () => random.int(3) - 1);
   const items = ints(count * dim);
@@ -31,12 +41,15 @@ test('top-K agrees with brute force, including ties and exclusions', async () =>
   const exclude = Array.from({ length: q }, () => Array.from({ length: random.int(20) }, () => random.int(count)));
   const result = await topK(queries, items, dim, k, { exclude, metric: 'dot' });
   const expected = reference(queries, items, dim, k, exclude);
-  for (let i = 0; i < q; i++) assert.deepEqual(Array.from(result.indices.subarray(i * k, (i + 1) * k)), expected[i], `query ${i}`);
+  for (let i = 0; i < q; i++)
+    assert.deepEqual(Array.from(result.indices.subarray(i * k, (i + 1) * k)), expected[i], `query ${i}`);
 });
 
 test('an ItemMatrix held in the engine answers batch after batch like brute force, in both metrics', async () => {
   const random = new Random(12);
-  const dim = 5, count = 120, k = 7;
+  const dim = 5,
+    count = 120,
+    k = 7;
   const ints = (n: number) => Float32Array.from({ length: n }, () => random.int(5) - 2);
   const items = ints(count * dim);
   const unit = (a: Float32Array) => {
@@ -68,15 +81,23 @@ test('an ItemMatrix held in the engine answers batch after batch like brute forc
         // Dot products of small integers are exact, so the order is; cosines are rounded, so
         // near-equal items may swap: there the scores of the k chosen must be the k best.
         if (metric === 'dot') assert.deepEqual(got, expected[i], `dot batch ${batch} query ${i}`);
-        got.forEach((j, r) => assert.ok(Math.abs(score(i, j) - score(i, expected[i][r])) < 1e-5, `${metric} batch ${batch} query ${i} rank ${r}`));
-        assert.ok(got.every((j) => !exclude[i].includes(j)), 'no excluded item');
+        got.forEach((j, r) =>
+          assert.ok(
+            Math.abs(score(i, j) - score(i, expected[i][r])) < 1e-5,
+            `${metric} batch ${batch} query ${i} rank ${r}`,
+          ),
+        );
+        assert.ok(
+          got.every((j) => !exclude[i].includes(j)),
+          'no excluded item',
+        );
       }
     }
   }
 });
 
 test('cosine top-K ranks by normalised rows; rows with fewer than k candidates pad with -1', async () => {
-  const items = Float32Array.from([1, 0, 10, 0, 0, 1, 1, 1]);  // four items in 2-d
+  const items = Float32Array.from([1, 0, 10, 0, 0, 1, 1, 1]); // four items in 2-d
   const result = await topK(Float32Array.from([2, 0, 0, 1]), items, 2, 3, { exclude: [[0], [1, 2, 3]] });
   // Query 0: item 1 (cos 1) then item 3 (cos 0.707) then item 2 (cos 0); item 0 excluded.
   assert.deepEqual(Array.from(result.indices.subarray(0, 3)), [1, 3, 2]);

@@ -44,9 +44,16 @@ test('exclude-seen masks history items but never the target', async () => {
   const seq = ds.sequences[u];
   const target = seq[seq.length - 1];
   // History items score highest, the target next, everything else below.
-  const row = Array.from({ length: 8 }, (_, i) => (seq.subarray(0, -1).includes(i) && i !== target ? 10 : i === target ? 5 : 0));
+  const row = Array.from({ length: 8 }, (_, i) =>
+    seq.subarray(0, -1).includes(i) && i !== target ? 10 : i === target ? 5 : 0,
+  );
   const plain = await evaluate(new FixedScores(row), ds, { split: 'test', users: [u], silent: true });
-  const masked = await evaluate(new FixedScores(row), ds, { split: 'test', users: [u], excludeSeen: true, silent: true });
+  const masked = await evaluate(new FixedScores(row), ds, {
+    split: 'test',
+    users: [u],
+    excludeSeen: true,
+    silent: true,
+  });
   assert.ok(plain.metrics.MRR < 1);
   assert.equal(masked.metrics.MRR, 1);
 });
@@ -54,5 +61,8 @@ test('exclude-seen masks history items but never the target', async () => {
 test('long tail is the least popular 80% of items by training count', async () => {
   const ds = await contractDataset();
   const tail = longTailItems(ds);
-  assert.equal(tail.reduce((s, v) => s + v, 0), Math.floor(0.8 * 8));
+  assert.equal(
+    tail.reduce((s, v) => s + v, 0),
+    Math.floor(0.8 * 8),
+  );
 });

@@ -23,7 +23,8 @@ export function tempDir(prefix = 'r2end-test-'): string {
 /** Writes files (name -> text; names ending in .gz are gzipped) into a new temp folder. */
 export function writeDir(files: Record<string, string>): string {
   const dir = tempDir();
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), name.endsWith('.gz') ? gzipSync(text) : text);
+  for (const [name, text] of Object.entries(files))
+    writeFileSync(join(dir, name), name.endsWith('.gz') ? gzipSync(text) : text);
   return dir;
 }
 
@@ -35,10 +36,25 @@ export interface FixtureItem {
 }
 
 /** A plain-format dataset: rows [user, item, timestamp] in file order, plus item metadata. */
-export function plainDataset(rows: Array<[string, string, number]>, items: FixtureItem[], defaultCategories = [['Cat']]): string {
+export function plainDataset(
+  rows: Array<[string, string, number]>,
+  items: FixtureItem[],
+  defaultCategories = [['Cat']],
+): string {
   return writeDir({
     'interactions.csv': ['user_id,item_id,timestamp', ...rows.map((r) => r.join(','))].join('\n') + '\n',
-    'items.jsonl': items.map((it) => JSON.stringify({ item_id: it.id, title: it.title, categories: it.categories ?? defaultCategories, brand: it.brand ?? null, description: null })).join('\n') + '\n',
+    'items.jsonl':
+      items
+        .map((it) =>
+          JSON.stringify({
+            item_id: it.id,
+            title: it.title,
+            categories: it.categories ?? defaultCategories,
+            brand: it.brand ?? null,
+            description: null,
+          }),
+        )
+        .join('\n') + '\n',
   });
 }
 
@@ -51,7 +67,12 @@ export function sequentialDataset(users = 12, pool = 8, perUser = 6): string {
   for (let u = 0; u < users; u++) {
     for (let p = 0; p < perUser; p++) rows.push([`u${u}`, `i${(u + p) % pool}`, 1_600_000_000 + p * 86_400 + u]);
   }
-  const items = Array.from({ length: pool }, (_, i) => ({ id: `i${i}`, title: `Item ${i}`, categories: [['Beauty', i % 2 ? 'Hair' : 'Skin']], brand: i % 3 ? 'Acme' : null }));
+  const items = Array.from({ length: pool }, (_, i) => ({
+    id: `i${i}`,
+    title: `Item ${i}`,
+    categories: [['Beauty', i % 2 ? 'Hair' : 'Skin']],
+    brand: i % 3 ? 'Acme' : null,
+  }));
   return plainDataset(rows, items);
 }
 

@@ -39,11 +39,16 @@ function withTestChanged(ds: Dataset): Dataset {
  * implementation: shape, finiteness, determinism, batch independence, empty histories, and
  * that fitting never reads test items (validation may serve model selection).
  */
-export function recommenderContract(label: string, make: (ws: Workspace) => Recommender, opts: ContractOptions = {}): void {
+export function recommenderContract(
+  label: string,
+  make: (ws: Workspace) => Recommender,
+  opts: ContractOptions = {},
+): void {
   const tol = opts.tolerance ?? 0;
   const near = (a: Float32Array, b: Float32Array, what: string) => {
     assert.equal(a.length, b.length, what);
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `${what}: score ${i} differs (${a[i]} vs ${b[i]})`);
+    for (let i = 0; i < a.length; i++)
+      assert.ok(Math.abs(a[i] - b[i]) <= tol, `${what}: score ${i} differs (${a[i]} vs ${b[i]})`);
   };
   const histories = (ds: Dataset): History[] =>
     ds.userIds.map((_, u) => {
@@ -77,8 +82,13 @@ export function recommenderContract(label: string, make: (ws: Workspace) => Reco
     const all = await rec.score(h);
     near(await rec.score(h), all, 'second call');
     const n = ds.items.length;
-    for (const u of [0, 3, h.length - 1]) near(await rec.score([h[u]]), all.subarray(u * n, (u + 1) * n), `user ${u} alone`);
-    near(await rec.score([h[2], h[1]]), Float32Array.from([...all.subarray(2 * n, 3 * n), ...all.subarray(n, 2 * n)]), 'reordered batch');
+    for (const u of [0, 3, h.length - 1])
+      near(await rec.score([h[u]]), all.subarray(u * n, (u + 1) * n), `user ${u} alone`);
+    near(
+      await rec.score([h[2], h[1]]),
+      Float32Array.from([...all.subarray(2 * n, 3 * n), ...all.subarray(n, 2 * n)]),
+      'reordered batch',
+    );
   });
 
   test(`${label}: an empty history and an empty batch are handled`, async () => {

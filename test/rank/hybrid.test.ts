@@ -9,13 +9,27 @@ import type { History, Recommender } from '../../src/rank/recommender.js';
 import { runCli } from '../helpers/fixtures.js';
 import { contractDataset, contractWorkspace, recommenderContract } from './contract.js';
 
-recommenderContract('hybrid (itemknn + pop)', () => new HybridRecommender('hybrid', [new ItemKnnRecommender(), new PopRecommender()], [0.7, 0.3]), { tolerance: 1e-5 });
+recommenderContract(
+  'hybrid (itemknn + pop)',
+  () => new HybridRecommender('hybrid', [new ItemKnnRecommender(), new PopRecommender()], [0.7, 0.3]),
+  { tolerance: 1e-5 },
+);
 
 test('the weight grid covers the simplex with the given step', () => {
-  assert.deepEqual(weightGrid(2, 0.25), [[1, 0], [0.75, 0.25], [0.5, 0.5], [0.25, 0.75], [0, 1]]);
+  assert.deepEqual(weightGrid(2, 0.25), [
+    [1, 0],
+    [0.75, 0.25],
+    [0.5, 0.5],
+    [0.25, 0.75],
+    [0, 1],
+  ]);
   const three = weightGrid(3, 0.5);
   assert.equal(three.length, 6);
-  for (const w of three) assert.equal(w.reduce((a, b) => a + b, 0), 1);
+  for (const w of three)
+    assert.equal(
+      w.reduce((a, b) => a + b, 0),
+      1,
+    );
 });
 
 test('validation metrics of a part alone agree with the evaluator, and the best weights are kept', async () => {
@@ -28,7 +42,10 @@ test('validation metrics of a part alone agree with the evaluator, and the best 
     // Every item of the fixture has training interactions, so z-scoring keeps each part's order.
     const alone = chosen.validation.find((v) => v.weights[i] === 1)!;
     const direct = await evaluate(part, ds, { split: 'valid', silent: true });
-    assert.ok(Math.abs(alone['NDCG@10'] - direct.metrics['NDCG@10']) < 1e-9, `${part.name}: ${alone['NDCG@10']} vs ${direct.metrics['NDCG@10']}`);
+    assert.ok(
+      Math.abs(alone['NDCG@10'] - direct.metrics['NDCG@10']) < 1e-9,
+      `${part.name}: ${alone['NDCG@10']} vs ${direct.metrics['NDCG@10']}`,
+    );
     assert.ok(Math.abs(alone['HR@10'] - direct.metrics['HR@10']) < 1e-9);
   }
   const best = Math.max(...chosen.validation.map((v) => v['NDCG@10']));

@@ -6,7 +6,10 @@ import { recommenderContract } from './contract.js';
 export const TINY = resolveConfig([
   {
     source: 'test',
-    values: { distill: { batchSize: 4, epochs: 1, alignmentUsers: 0 }, projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 } },
+    values: {
+      distill: { batchSize: 4, epochs: 1, alignmentUsers: 0 },
+      projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 },
+    },
   },
 ]);
 

@@ -22,7 +22,8 @@ test('train --model gru4rec writes a model that evaluate finds by name; a re-run
   assert.equal(tr.status, 0, tr.stderr);
   assert.match(tr.stdout, /^model gru4rec in .* \(gru4rec, loss ce; best validation NDCG@10 [\d.]+ at epoch \d of 3;/);
   const dir = join(work, 'models', 'gru4rec');
-  for (const f of ['model.safetensors', 'sequential.json', 'training.json', 'checkpoint.safetensors']) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of ['model.safetensors', 'sequential.json', 'training.json', 'checkpoint.safetensors'])
+    assert.ok(existsSync(join(dir, f)), f);
   const record = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8'));
   assert.equal(record.curve.length, 3);
   assert.ok(record.curve.every((e: { seconds: number; validNdcg10: number }) => e.seconds > 0 && e.validNdcg10 >= 0));
@@ -46,7 +47,10 @@ test('train --model gru4rec writes a model that evaluate finds by name; a re-run
 
   const missing = runCli(['evaluate', '--work', work, '--recommender', 'sasrec']);
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /^r2end: --recommender sasrec: unknown; expected one of pop, itemknn, gru4rec \(train it first: r2end train --work .* --model sasrec\)\n$/);
+  assert.match(
+    missing.stderr,
+    /^r2end: --recommender sasrec: unknown; expected one of pop, itemknn, gru4rec \(train it first: r2end train --work .* --model sasrec\)\n$/,
+  );
 });
 
 test('a killed train resumes after its last finished epoch and ends exactly as an uninterrupted run', async () => {
@@ -68,7 +72,11 @@ test('a killed train resumes after its last finished epoch and ends exactly as a
   assert.match(resumed.stderr, /sasrec: resuming after epoch \d+/);
   const file = (w: string, f: string) => readFileSync(join(w, 'models', 'sasrec', f));
   assert.ok(file(work, 'model.safetensors').equals(file(straight, 'model.safetensors')), 'same best weights');
-  const curve = (w: string) => JSON.parse(file(w, 'training.json').toString()).curve.map((e: { loss: number; validNdcg10: number }) => [e.loss, e.validNdcg10]);
+  const curve = (w: string) =>
+    JSON.parse(file(w, 'training.json').toString()).curve.map((e: { loss: number; validNdcg10: number }) => [
+      e.loss,
+      e.validNdcg10,
+    ]);
   assert.deepEqual(curve(work), curve(straight));
 });
 
@@ -81,7 +89,10 @@ test('bad sequential settings give one line naming the flag or field', () => {
     [['--model', 'gru4rec', '--ablation', 'no-reg'], /^r2end: --ablation does not apply to --model gru4rec$/],
     [['--model', 'sasrec', '--dropout', '1.5'], /^r2end: --dropout 1.5: expected a number in \[0, 0.99\]$/],
     [['--model', 'sasrec', '--epochs', '0'], /^r2end: --epochs 0: expected a whole number >= 1$/],
-    [['--model', 'sasrec', '--heads', '3'], /^r2end: flags: field "heads": SASRec needs blocks and heads, with hidden a multiple of heads$/],
+    [
+      ['--model', 'sasrec', '--heads', '3'],
+      /^r2end: flags: field "heads": SASRec needs blocks and heads, with hidden a multiple of heads$/,
+    ],
     [['--model', 'gru4rec', '--blocks', '2'], /^r2end: flags: field "blocks": blocks and heads are SASRec settings$/],
     [['--model', 'sasrec', '--eval-every', '30'], /^r2end: flags: field "evalEvery": must not exceed patience$/],
   ];

@@ -6,5 +6,7 @@ import { recommenderContract } from '../rank/contract.js';
 import { tinyConfig } from './support.js';
 
 for (const model of SEQUENTIAL_MODELS) {
-  recommenderContract(model, (ws) => new SequentialRecommender(ws, model, 'cpu', tinyConfig(model)), { tolerance: 1e-5 });
+  recommenderContract(model, (ws) => new SequentialRecommender(ws, model, 'cpu', tinyConfig(model)), {
+    tolerance: 1e-5,
+  });
 }

@@ -18,7 +18,12 @@ for (const { model, loss, precision } of variants) {
   test(`${model} (${loss}, ${precision}) learns that item i is followed by item i+1`, async () => {
     const ws = await sequenceWorkspace(40, POOL, 10);
     const ds = loadDataset(ws);
-    const rec = new SequentialRecommender(ws, `${model}-${loss}`, 'cpu', tinyConfig(model, { loss, precision, epochs: 40, patience: 40 }));
+    const rec = new SequentialRecommender(
+      ws,
+      `${model}-${loss}`,
+      'cpu',
+      tinyConfig(model, { loss, precision, epochs: 40, patience: 40 }),
+    );
     await rec.fit(ds);
     // Every user's validation and test history (the test one longer than maxLength) ends in
     // some item i; the model must rank i+1 first.
@@ -36,7 +41,10 @@ for (const { model, loss, precision } of variants) {
 test('the same seed trains the same model; another seed another one; the saved model reloads exactly', async () => {
   const ws = await sequenceWorkspace(20, POOL, 8);
   const ds = loadDataset(ws);
-  const histories = ds.sequences.map((s) => ({ items: s.subarray(0, s.length - 1), times: new Float64Array(s.length - 1) }));
+  const histories = ds.sequences.map((s) => ({
+    items: s.subarray(0, s.length - 1),
+    times: new Float64Array(s.length - 1),
+  }));
   const scores = async (name: string, seed: number) => {
     const rec = new SequentialRecommender(ws, name, 'cpu', tinyConfig('sasrec', { seed, epochs: 3, dropout: 0.5 }));
     await rec.fit(ds);

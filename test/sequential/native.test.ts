@@ -19,8 +19,21 @@ const batch: Batch = {
 
 function float64Model(cfg: SequentialConfig) {
   const net = SequentialNet.create(cfg, ITEMS, 'test');
-  const c = { items: ITEMS, hidden: cfg.hidden, dropout: 0, loss: cfg.loss === 'ce' ? 1 : 0, maxLength: cfg.maxLength, ...(cfg.blocks ? { blocks: cfg.blocks, heads: cfg.heads! } : {}) };
-  return createModel(cfg.model, c, Object.fromEntries([...net.tensors()].map(([k, t]) => [k, { data: Float64Array.from(t.data), shape: t.shape }])), { dtype: 'float64' }, 'test');
+  const c = {
+    items: ITEMS,
+    hidden: cfg.hidden,
+    dropout: 0,
+    loss: cfg.loss === 'ce' ? 1 : 0,
+    maxLength: cfg.maxLength,
+    ...(cfg.blocks ? { blocks: cfg.blocks, heads: cfg.heads! } : {}),
+  };
+  return createModel(
+    cfg.model,
+    c,
+    Object.fromEntries([...net.tensors()].map(([k, t]) => [k, { data: Float64Array.from(t.data), shape: t.shape }])),
+    { dtype: 'float64' },
+    'test',
+  );
 }
 
 for (const model of SEQUENTIAL_MODELS) {
@@ -43,7 +56,10 @@ for (const model of SEQUENTIAL_MODELS) {
           const numeric = ((await probe(h)) - (await probe(-h))) / (2 * h);
           m.setTensor(name, value);
           const analytic = gradients[i].data[at];
-          assert.ok(Math.abs(numeric - analytic) <= 1e-6 + 1e-4 * Math.abs(numeric), `${name}[${at}]: analytic ${analytic}, numeric ${numeric}`);
+          assert.ok(
+            Math.abs(numeric - analytic) <= 1e-6 + 1e-4 * Math.abs(numeric),
+            `${name}[${at}]: analytic ${analytic}, numeric ${numeric}`,
+          );
         }
       }
     });
@@ -63,7 +79,10 @@ test('a trainer restored from state() takes the same steps as the one it came fr
   assert.equal(trainB.steps, 3);
   for (let s = 3; s < 6; s++) assert.equal(await trainB.step(seeded(s)), await trainA.step(seeded(s)));
   assert.deepEqual(b.tensors(), a.tensors());
-  assert.throws(() => trainB.setState({ steps: 0, tensors: { 'exp_avg.nothing': { data: new Float32Array(1), shape: [1] } } }), /names no trainable parameter/);
+  assert.throws(
+    () => trainB.setState({ steps: 0, tensors: { 'exp_avg.nothing': { data: new Float32Array(1), shape: [1] } } }),
+    /names no trainable parameter/,
+  );
 });
 
 test('a batch of many rows (computed in groups of similar length) gives the loss and scores of its rows alone', async () => {
@@ -85,7 +104,11 @@ test('a batch of many rows (computed in groups of similar length) gives the loss
           }
         });
         const s = [which.length, width];
-        return { items: { data: items, shape: s }, targets: { data: targets, shape: s }, negatives: { data: negatives, shape: s } };
+        return {
+          items: { data: items, shape: s },
+          targets: { data: targets, shape: s },
+          negatives: { data: negatives, shape: s },
+        };
       };
       const all = rows.map((_, r) => r);
       const lossOf = async (which: number[]) => (await m.lossAndGradients(make(which), ['item_embedding'])).loss;
@@ -97,7 +120,8 @@ test('a batch of many rows (computed in groups of similar length) gives the loss
       const scores = (await m.infer({ items: make(all).items })).data;
       for (const r of [0, 33, 69]) {
         const alone = (await m.infer({ items: make([r]).items })).data;
-        for (let i = 0; i < ITEMS; i++) assert.ok(Math.abs(alone[i] - scores[r * ITEMS + i]) < 1e-9, `${model} row ${r} item ${i}`);
+        for (let i = 0; i < ITEMS; i++)
+          assert.ok(Math.abs(alone[i] - scores[r * ITEMS + i]) < 1e-9, `${model} row ${r} item ${i}`);
       }
     }
   }

@@ -15,5 +15,21 @@ export async function sequenceWorkspace(users = 12, pool = 8, perUser = 6): Prom
 /** Settings small enough for tests; `values` override them. */
 export function tinyConfig(model: SequentialKind, values: Record<string, unknown> = {}): SequentialConfig {
   const shape = model === 'sasrec' ? { hidden: 16, blocks: 1, heads: 2 } : { hidden: 16 };
-  return resolveSequentialConfig(model, [{ source: 'test', values: { ...shape, dropout: 0.1, lr: 0.01, batchSize: 8, epochs: 5, patience: 5, evalEvery: 1, maxLength: 8, precision: 'float32', ...values } }]);
+  return resolveSequentialConfig(model, [
+    {
+      source: 'test',
+      values: {
+        ...shape,
+        dropout: 0.1,
+        lr: 0.01,
+        batchSize: 8,
+        epochs: 5,
+        patience: 5,
+        evalEvery: 1,
+        maxLength: 8,
+        precision: 'float32',
+        ...values,
+      },
+    },
+  ]);
 }

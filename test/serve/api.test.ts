@@ -29,9 +29,17 @@ function cliRecommend(args: string[]): Array<{ item_id: string; title: string; s
   return JSON.parse(r.stdout).items;
 }
 
-function assertSameRanking(api: Array<{ item_id: string; score: number }>, cli: Array<{ item_id: string; score: number }>): void {
-  assert.deepEqual(api.map((i) => i.item_id), cli.map((i) => i.item_id));
-  api.forEach((it, i) => assert.ok(Math.abs(it.score - cli[i].score) < 1e-4, `${it.item_id}: ${it.score} vs ${cli[i].score}`));
+function assertSameRanking(
+  api: Array<{ item_id: string; score: number }>,
+  cli: Array<{ item_id: string; score: number }>,
+): void {
+  assert.deepEqual(
+    api.map((i) => i.item_id),
+    cli.map((i) => i.item_id),
+  );
+  api.forEach((it, i) =>
+    assert.ok(Math.abs(it.score - cli[i].score) < 1e-4, `${it.item_id}: ${it.score} vs ${cli[i].score}`),
+  );
 }
 
 test('health, OpenAPI and the 127.0.0.1 default', async () => {
@@ -62,7 +70,12 @@ test('GET /v1/users/:id/recommendations matches `r2end recommend --user`, with e
   assertSameRanking(r.body.items, cliRecommend(['--user', 'u3', '-k', '4']));
   for (const it of r.body.items) {
     assert.ok(it.explanations.length > 0);
-    assert.ok(it.explanations.every((x: { user_id: string; text: string; similarity: number }) => x.user_id.startsWith('u') && x.text.length > 0 && x.similarity <= 1.0001));
+    assert.ok(
+      it.explanations.every(
+        (x: { user_id: string; text: string; similarity: number }) =>
+          x.user_id.startsWith('u') && x.text.length > 0 && x.similarity <= 1.0001,
+      ),
+    );
   }
   assert.equal((await getJson(`${server.url}/v1/users/nobody/recommendations`)).status, 404);
 });
@@ -98,9 +111,18 @@ test('bad input: 400 naming the field; unknown items reported; limits on k, hist
       c.close();
     },
   });
-  const chunked = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+  const chunked = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: stream,
+    duplex: 'half',
+  } as RequestInit);
   assert.equal(chunked.status, 413);
-  const broken = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"history": [' });
+  const broken = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"history": [',
+  });
   assert.equal(broken.status, 400);
   assert.match(((await broken.json()) as { error: string }).error, /^body: not valid JSON/);
   const q = await getJson(`${server.url}/v1/users/u3/recommendations?k=0`);
@@ -134,12 +156,19 @@ test('an added item is recommendable in the next request, needs the token, and p
   const added = await postJson(`${server.url}/v1/items`, { items: [item] }, auth);
   assert.deepEqual(added.body, { added: 1, updated: 0, index_size: 9 });
   // Its own text as the history: the new item must rank first.
-  const r = await postJson(`${server.url}/v1/recommend`, { history: [{ text: 'Item 3 deluxe edition (Category: Beauty > Hair; Brand: Acme)' }], k: 9 });
+  const r = await postJson(`${server.url}/v1/recommend`, {
+    history: [{ text: 'Item 3 deluxe edition (Category: Beauty > Hair; Brand: Acme)' }],
+    k: 9,
+  });
   assert.equal(r.body.items.length, 9);
   assert.ok(r.body.items.some((i: { item_id: string }) => i.item_id === 'new-1'));
   // Known at once as a history item too.
   assert.equal((await postJson(`${server.url}/v1/recommend`, { history: [{ item_id: 'new-1' }] })).status, 200);
-  const updated = await postJson(`${server.url}/v1/items`, { items: [{ ...item, title: 'Item 3 deluxe, renamed' }] }, auth);
+  const updated = await postJson(
+    `${server.url}/v1/items`,
+    { items: [{ ...item, title: 'Item 3 deluxe, renamed' }] },
+    auth,
+  );
   assert.deepEqual(updated.body, { added: 0, updated: 1, index_size: 9 });
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   assert.match(metrics, /r2end_index_items 9/);
@@ -151,7 +180,11 @@ test('an added item is recommendable in the next request, needs the token, and p
   try {
     const s = await getJson(`${again.url}/v1/items?q=renamed`);
     assert.deepEqual(s.body.items, [{ item_id: 'new-1', title: 'Item 3 deluxe, renamed', added: true }]);
-    assert.equal((await postJson(`${again.url}/v1/items`, { items: [item] })).status, 200, 'no token configured: writes are open');
+    assert.equal(
+      (await postJson(`${again.url}/v1/items`, { items: [item] })).status,
+      200,
+      'no token configured: writes are open',
+    );
   } finally {
     await again.stop();
   }

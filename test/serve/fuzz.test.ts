@@ -31,11 +31,29 @@ function junk(depth = 0): unknown {
     () => null,
     () => true,
     () => pick([0, -1, -0, 1e308, -1e308, 2 ** 53 + 1, 1.5, 1e-320, 4294967296]),
-    () => pick(['', ' ', 'x'.repeat(20_000), '\u0000', '\ud800', '<script>alert(1)</script>', "' OR 1=1 --", '../../etc/passwd', '%00', '💥'.repeat(100)]),
+    () =>
+      pick([
+        '',
+        ' ',
+        'x'.repeat(20_000),
+        '\u0000',
+        '\ud800',
+        '<script>alert(1)</script>',
+        "' OR 1=1 --",
+        '../../etc/passwd',
+        '%00',
+        '💥'.repeat(100),
+      ]),
   ];
   const nested: Array<() => unknown> = [
     () => Array.from({ length: rng.int(4) }, () => junk(depth + 1)),
-    () => Object.fromEntries(Array.from({ length: rng.int(4) }, () => [pick(['history', 'k', 'text', 'item_id', 'timestamp', '__proto__', 'constructor', 'prototype', 'items']), junk(depth + 1)])),
+    () =>
+      Object.fromEntries(
+        Array.from({ length: rng.int(4) }, () => [
+          pick(['history', 'k', 'text', 'item_id', 'timestamp', '__proto__', 'constructor', 'prototype', 'items']),
+          junk(depth + 1),
+        ]),
+      ),
   ];
   return depth > 3 || rng.next() < 0.5 ? pick(simple)() : pick(nested)();
 }
@@ -46,7 +64,12 @@ const VALID_ENTRY = { item_id: 'i1', timestamp: 1_600_000_000 };
 /** Requests each of which must be refused with a 4xx. */
 function hostileRequests(): Hostile[] {
   const out: Hostile[] = [];
-  const json = (method: string, path: string, body: unknown): Hostile => ({ method, path, body: JSON.stringify(body), type: 'application/json' });
+  const json = (method: string, path: string, body: unknown): Hostile => ({
+    method,
+    path,
+    body: JSON.stringify(body),
+    type: 'application/json',
+  });
   // Random values as the whole body, and as each field of an otherwise valid request.
   for (let i = 0; i < 300; i++) out.push(json('POST', '/v1/recommend', junk()));
   // A value may happen to be valid for its field (true for `explain`): such bodies are skipped.
@@ -56,7 +79,17 @@ function hostileRequests(): Hostile[] {
   };
   while (out.length < 550) {
     const body: Record<string, unknown> = { history: [VALID_ENTRY], k: 5 };
-    const field = pick(['history', 'k', 'exclude_seen', 'explain', 'entry.item_id', 'entry.text', 'entry.timestamp', 'entry.extra', 'extra']);
+    const field = pick([
+      'history',
+      'k',
+      'exclude_seen',
+      'explain',
+      'entry.item_id',
+      'entry.text',
+      'entry.timestamp',
+      'entry.extra',
+      'extra',
+    ]);
     let value = junk();
     if (field === 'entry.item_id' && typeof value === 'string') value = `missing-${value}`;
     if (field.startsWith('entry.')) body.history = [{ ...VALID_ENTRY, [field.slice(6)]: value }];
@@ -71,30 +104,94 @@ function hostileRequests(): Hostile[] {
   }
   // Deep nesting, broken JSON, invalid UTF-8, oversize bodies, wrong content types.
   for (const n of [100, 1000, 10_000, 100_000]) {
-    out.push({ method: 'POST', path: '/v1/recommend', body: `{"history":${deep(n, '[', ']')}}`, type: 'application/json' });
-    out.push({ method: 'POST', path: '/v1/recommend', body: `{"history":[{"text":${deep(n, '{"a":', '}')}}]}`, type: 'application/json' });
+    out.push({
+      method: 'POST',
+      path: '/v1/recommend',
+      body: `{"history":${deep(n, '[', ']')}}`,
+      type: 'application/json',
+    });
+    out.push({
+      method: 'POST',
+      path: '/v1/recommend',
+      body: `{"history":[{"text":${deep(n, '{"a":', '}')}}]}`,
+      type: 'application/json',
+    });
     out.push({ method: 'POST', path: '/v1/recommend', body: '['.repeat(n), type: 'application/json' });
   }
   for (let i = 0; i < 100; i++) {
     const bad = Buffer.from(pick(['ff', 'c0af', 'ed a0 80'.replace(/ /g, ''), 'f8888080', 'e282', 'fe', '80']), 'hex');
-    out.push({ method: 'POST', path: '/v1/recommend', body: new Blob([Buffer.from('{"history":[{"text":"abc'), bad, Buffer.from(`${i}"}]}`)]), type: 'application/json' });
+    out.push({
+      method: 'POST',
+      path: '/v1/recommend',
+      body: new Blob([Buffer.from('{"history":[{"text":"abc'), bad, Buffer.from(`${i}"}]}`)]),
+      type: 'application/json',
+    });
   }
   for (let i = 0; i < 50; i++) {
     const broken = JSON.stringify({ history: [VALID_ENTRY], k: 5 });
-    out.push({ method: 'POST', path: '/v1/recommend', body: broken.slice(0, rng.int(broken.length - 1)), type: 'application/json' });
+    out.push({
+      method: 'POST',
+      path: '/v1/recommend',
+      body: broken.slice(0, rng.int(broken.length - 1)),
+      type: 'application/json',
+    });
   }
-  for (const size of [(1 << 20) + 1, 3 << 20]) out.push({ method: 'POST', path: pick(['/v1/recommend', '/v1/items']), body: `{"history":[{"text":"${'a'.repeat(size)}"}]}`, type: 'application/json' });
-  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'image/png']) {
-    for (let i = 0; i < 6; i++) out.push({ method: 'POST', path: pick(['/v1/recommend', '/v1/items']), body: pick(['history=1', '<a/>', JSON.stringify({ history: 'x' }), '\x00\x01']), type });
+  for (const size of [(1 << 20) + 1, 3 << 20])
+    out.push({
+      method: 'POST',
+      path: pick(['/v1/recommend', '/v1/items']),
+      body: `{"history":[{"text":"${'a'.repeat(size)}"}]}`,
+      type: 'application/json',
+    });
+  for (const type of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'image/png',
+  ]) {
+    for (let i = 0; i < 6; i++)
+      out.push({
+        method: 'POST',
+        path: pick(['/v1/recommend', '/v1/items']),
+        body: pick(['history=1', '<a/>', JSON.stringify({ history: 'x' }), '\x00\x01']),
+        type,
+      });
   }
   // Hostile query strings, paths and methods.
-  const queries = ['k=0', 'k=-1', 'k=1e999', 'k=abc', 'k=101', 'k[]=1', 'k=1&k=2', 'explain=maybe', 'exclude_seen=2', 'extra=1', 'k=%ff', 'k=0x10', 'k=1.5'];
+  const queries = [
+    'k=0',
+    'k=-1',
+    'k=1e999',
+    'k=abc',
+    'k=101',
+    'k[]=1',
+    'k=1&k=2',
+    'explain=maybe',
+    'exclude_seen=2',
+    'extra=1',
+    'k=%ff',
+    'k=0x10',
+    'k=1.5',
+  ];
   for (let i = 0; i < 120; i++) {
     const r = rng.int(4);
     if (r === 0) out.push({ method: 'GET', path: `/v1/users/u1/recommendations?${pick(queries)}` });
-    else if (r === 1) out.push({ method: 'GET', path: `/v1/users/${pick(['nobody', 'x'.repeat(300), '%00', '..%2F..%2Fetc', '%E2%82'])}/recommendations` });
-    else if (r === 2) out.push({ method: 'GET', path: `/v1/${pick(['items', 'popular'])}?${pick(['limit=0', 'limit=51', 'k=0', 'q=' + 'x'.repeat(300), 'limit=-5', 'k=1e9', 'q=a&q=b', 'other=1'])}` });
-    else out.push({ method: pick(['PUT', 'DELETE', 'PATCH']), path: pick(['/v1/recommend', '/v1/items', '/healthz', '/nope', '/%']) });
+    else if (r === 1)
+      out.push({
+        method: 'GET',
+        path: `/v1/users/${pick(['nobody', 'x'.repeat(300), '%00', '..%2F..%2Fetc', '%E2%82'])}/recommendations`,
+      });
+    else if (r === 2)
+      out.push({
+        method: 'GET',
+        path: `/v1/${pick(['items', 'popular'])}?${pick(['limit=0', 'limit=51', 'k=0', 'q=' + 'x'.repeat(300), 'limit=-5', 'k=1e9', 'q=a&q=b', 'other=1'])}`,
+      });
+    else
+      out.push({
+        method: pick(['PUT', 'DELETE', 'PATCH']),
+        path: pick(['/v1/recommend', '/v1/items', '/healthz', '/nope', '/%']),
+      });
   }
   return out;
 }
@@ -132,7 +229,8 @@ test('1,000+ malformed or hostile requests: every one a 4xx, and the server keep
     const chunk = requests.slice(i, i + 16);
     const statuses = await Promise.all(chunk.map((r) => send(server.url, r)));
     statuses.forEach((s, j) => {
-      if (typeof s !== 'number' || s < 400 || s >= 500) failures.push(`${s} ${chunk[j].method} ${chunk[j].path} ${String(chunk[j].body ?? '').slice(0, 120)}`);
+      if (typeof s !== 'number' || s < 400 || s >= 500)
+        failures.push(`${s} ${chunk[j].method} ${chunk[j].path} ${String(chunk[j].body ?? '').slice(0, 120)}`);
     });
   }
   const port = Number(new URL(server.url).port);

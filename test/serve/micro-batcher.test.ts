@@ -18,7 +18,11 @@ test('requests within the window share a batch; those arriving during a batch fo
   await sleep(10); // the first batch is running
   const second = [4, 5, 6, 7, 8, 9].map((x) => b.submit(x));
   assert.deepEqual(await Promise.all([...first, ...second]), [10, 20, 30, 40, 50, 60, 70, 80, 90]);
-  assert.deepEqual(batches, [[1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  assert.deepEqual(batches, [
+    [1, 2, 3],
+    [4, 5, 6, 7],
+    [8, 9],
+  ]);
 });
 
 test('a full batch leaves at once, and a failed batch rejects only its own requests', async () => {

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
 
-const TINY = { distill: { batchSize: 4, alignmentUsers: 2 }, projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 } };
+const TINY = {
+  distill: { batchSize: 4, alignmentUsers: 2 },
+  projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 },
+};
 
 /**
  * A workspace with a tiny trained model (20 users, 8 items), trained once per `node --test`
@@ -53,7 +56,10 @@ export interface Running {
 
 /** Starts `r2end serve` on a random port and resolves once it listens. */
 export function startServer(work: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--work', work, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [CLI, 'serve', '--work', work, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -80,12 +86,24 @@ export function startServer(work: string, args: string[] = [], env: NodeJS.Proce
   });
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+/** A parsed response body; tests read its fields directly. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonBody = any;
+
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: JsonBody }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any }> {
+export async function getJson(url: string): Promise<{ status: number; body: JsonBody }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
 }

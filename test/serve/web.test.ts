@@ -15,7 +15,19 @@ test('in a real browser: search items, build a history, recommendations equal `r
   const server = await startServer(work);
   // Playwright gives the browser a fresh temporary profile (user data dir) of its own.
   const browser = await chromium
-    .launch({ executablePath: CHROMIUM, headless: true, timeout: 60_000, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
+    .launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 60_000,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
     .catch(async (error) => {
       await server.stop();
       throw error;
@@ -25,13 +37,22 @@ test('in a real browser: search items, build a history, recommendations equal `r
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     // Failed loads show as responses (the unknown user's 404 is on purpose); other console errors count.
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
-    page.on('response', (r) => r.status() >= 400 && !r.url().includes('/users/nobody/') && problems.push(`${r.status()} ${r.url()}`));
+    page.on(
+      'console',
+      (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()),
+    );
+    page.on(
+      'response',
+      (r) => r.status() >= 400 && !r.url().includes('/users/nobody/') && problems.push(`${r.status()} ${r.url()}`),
+    );
     await page.goto(server.url);
     await page.getByTestId('about').filter({ hasText: 'R2END' }).waitFor();
     await page.locator('[data-testid=popular] li').first().waitFor();
 
-    for (const [query, id] of [['item 2', 'i2'], ['item 5', 'i5']]) {
+    for (const [query, id] of [
+      ['item 2', 'i2'],
+      ['item 5', 'i5'],
+    ]) {
       await page.getByTestId('search').fill(query);
       await page.getByTestId('search-button').click();
       await page.locator(`[data-testid=add-item][data-item=${id}]`).click();
@@ -42,7 +63,9 @@ test('in a real browser: search items, build a history, recommendations equal `r
     await page.getByTestId('recommend').click();
     const sent = JSON.parse((await request).postData()!) as { history: unknown[]; k: number };
     await page.locator('[data-testid=recommendations] li').first().waitFor();
-    const shown = await page.locator('[data-testid=recommendations] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-item')));
+    const shown = await page
+      .locator('[data-testid=recommendations] li')
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-item')));
     assert.equal(shown.length, 8, 'k=10 over an 8-item catalogue');
     assert.ok((await page.locator('[data-testid=recommendations] details.why').count()) > 0, 'explanations shown');
 
@@ -51,7 +74,10 @@ test('in a real browser: search items, build a history, recommendations equal `r
     writeFileSync(file, sent.history.map((e) => JSON.stringify(e)).join('\n'));
     const cli = runCli(['recommend', '--work', work, '--history', file, '-k', String(sent.k), '--json']);
     assert.equal(cli.status, 0, cli.stderr);
-    assert.deepEqual(shown, JSON.parse(cli.stdout).items.map((i: { item_id: string }) => i.item_id));
+    assert.deepEqual(
+      shown,
+      JSON.parse(cli.stdout).items.map((i: { item_id: string }) => i.item_id),
+    );
 
     // A known user, and an unknown one's error line.
     await page.getByTestId('user').fill('u3');
@@ -60,7 +86,7 @@ test('in a real browser: search items, build a history, recommendations equal `r
     await page.getByTestId('user').fill('nobody');
     await page.getByTestId('user-button').click();
     await page.getByTestId('error').filter({ hasText: 'nobody' }).waitFor();
-    assert.match(await page.getByTestId('card').textContent() ?? '', /template \(not an LLM\)/);
+    assert.match((await page.getByTestId('card').textContent()) ?? '', /template \(not an LLM\)/);
 
     await page.getByTestId('user').fill('u3');
     await page.getByTestId('user-button').click();

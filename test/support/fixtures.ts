@@ -14,7 +14,14 @@ export function temporaryDir(): string {
   return dir;
 }
 
-export const tinyBertShape: RandomBertShape = { hiddenSize: 32, layers: 2, heads: 4, intermediateSize: 64, maxPositions: 64, normalize: true };
+export const tinyBertShape: RandomBertShape = {
+  hiddenSize: 32,
+  layers: 2,
+  heads: 4,
+  intermediateSize: 64,
+  maxPositions: 64,
+  normalize: true,
+};
 
 /** A tiny BERT directory with random weights and MiniLM's real tokenizer. */
 export function tinyBert(shape: Partial<RandomBertShape> = {}, seed = 7): string {
@@ -24,7 +31,9 @@ export function tinyBert(shape: Partial<RandomBertShape> = {}, seed = 7): string
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, x = 0, y = 0;
+  let dot = 0,
+    x = 0,
+    y = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     x += a[i] * a[i];

@@ -19,12 +19,28 @@ interface BatchLine {
 }
 
 function readLines(file: string): BatchLine[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as BatchLine);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as BatchLine);
 }
 
 /** A batch result line as OpenAI's Batch API (and vLLM's run_batch) write them. */
 function result(line: BatchLine, content: string, finish = 'stop'): string {
-  return JSON.stringify({ id: `r-${line.custom_id.slice(0, 6)}`, custom_id: line.custom_id, response: { status_code: 200, body: { object: 'chat.completion', model: line.body.model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }], usage: { prompt_tokens: 10, completion_tokens: 20 } } }, error: null });
+  return JSON.stringify({
+    id: `r-${line.custom_id.slice(0, 6)}`,
+    custom_id: line.custom_id,
+    response: {
+      status_code: 200,
+      body: {
+        object: 'chat.completion',
+        model: line.body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }],
+        usage: { prompt_tokens: 10, completion_tokens: 20 },
+      },
+    },
+    error: null,
+  });
 }
 
 test('batch backend: export pending prompts, import results; failures recorded, unknown lines counted', async () => {
@@ -42,7 +58,10 @@ test('batch backend: export pending prompts, import results; failures recorded, 
   assert.equal(lines.length, new Set(jobs.map((j) => j.hash)).size);
   assert.deepEqual(Object.keys(lines[0]), ['custom_id', 'method', 'url', 'body']);
   assert.equal(lines[0].url, '/v1/chat/completions');
-  assert.deepEqual({ ...lines[0].body, messages: undefined }, { model: 'gemma-3-27b', messages: undefined, temperature: 0, max_tokens: 1024 });
+  assert.deepEqual(
+    { ...lines[0].body, messages: undefined },
+    { model: 'gemma-3-27b', messages: undefined, temperature: 0, max_tokens: 1024 },
+  );
 
   const results = [
     JSON.stringify({ custom_id: lines[0].custom_id, response: null, error: { code: 'server_error', message: 'boom' } }),
@@ -54,7 +73,20 @@ test('batch backend: export pending prompts, import results; failures recorded, 
   ];
   writeFileSync(join(dir, 'out.jsonl'), results.join('\n'));
   const first = await importBatch(join(dir, 'out.jsonl'), jobs, store);
-  assert.deepEqual({ ...first, failures: first.failures.map((f) => f.reason) }, { stored: lines.length - 3, failed: 3, alreadyDone: 0, unknown: 1, failures: ['batch error: {"code":"server_error","message":"boom"}', 'HTTP 500', 'answer cut off (finish_reason: length); raise --max-tokens'] });
+  assert.deepEqual(
+    { ...first, failures: first.failures.map((f) => f.reason) },
+    {
+      stored: lines.length - 3,
+      failed: 3,
+      alreadyDone: 0,
+      unknown: 1,
+      failures: [
+        'batch error: {"code":"server_error","message":"boom"}',
+        'HTTP 500',
+        'answer cut off (finish_reason: length); raise --max-tokens',
+      ],
+    },
+  );
 
   // Only the failed prompts are pending now; importing the same file again changes nothing else.
   assert.equal(exportBatch(join(dir, 'again.jsonl'), jobs, store, s).written, 3);
@@ -65,14 +97,19 @@ test('batch backend: export pending prompts, import results; failures recorded, 
   const out = loadTeacherOutputs(ws, { backend: 'batch', model: 'gemma-3-27b' });
   assert.equal(out.teacher.label, 'LLM gemma-3-27b (batch import)');
   assert.equal(out.teacher.isLLM, true);
-  const failedSubjects = new Set(jobs.filter((j) => lines.slice(0, 3).some((l) => l.custom_id === j.hash)).map((j) => `${j.kind}:${j.subject}`));
+  const failedSubjects = new Set(
+    jobs.filter((j) => lines.slice(0, 3).some((l) => l.custom_id === j.hash)).map((j) => `${j.kind}:${j.subject}`),
+  );
   for (const j of jobs) {
     const got = j.kind === 'reasoning' ? out.reasoning.get(j.subject) : out.descriptions.get(j.subject);
     assert.equal(got, failedSubjects.has(`${j.kind}:${j.subject}`) ? undefined : fakeAnswer(j.prompt));
   }
 
   writeFileSync(join(dir, 'bad.jsonl'), `${results[3]}\n{"id": 1}\n`);
-  await assert.rejects(importBatch(join(dir, 'bad.jsonl'), jobs, store), (e: unknown) => e instanceof UserError && /bad\.jsonl:2: not an OpenAI batch result line/.test(e.message));
+  await assert.rejects(
+    importBatch(join(dir, 'bad.jsonl'), jobs, store),
+    (e: unknown) => e instanceof UserError && /bad\.jsonl:2: not an OpenAI batch result line/.test(e.message),
+  );
   ws.close();
 });
 
@@ -92,22 +129,37 @@ test('unguided mode: candidates instead of the target; keep all or only matching
     assert.equal(candidates.length, 2);
     assert.match(candidates[j.answer! - 1], new RegExp(`^\\[${j.answer}\\] ${target} `));
   }
-  assert.ok(reasoning.some((j) => j.answer === 1) && reasoning.some((j) => j.answer === 2), 'the true item is not always first');
+  assert.ok(
+    reasoning.some((j) => j.answer === 1) && reasoning.some((j) => j.answer === 2),
+    'the true item is not always first',
+  );
 
   const store = TeacherStore.open(ws, { backend: 'batch', model: 'm' });
   const dir = tempDir();
   exportBatch(join(dir, 'in.jsonl'), reasoning, store, s);
   // The fake model always predicts candidate 1.
-  writeFileSync(join(dir, 'out.jsonl'), readLines(join(dir, 'in.jsonl')).map((l) => result(l, fakeAnswer(l.body.messages[0].content))).join('\n'));
+  writeFileSync(
+    join(dir, 'out.jsonl'),
+    readLines(join(dir, 'in.jsonl'))
+      .map((l) => result(l, fakeAnswer(l.body.messages[0].content)))
+      .join('\n'),
+  );
   const r = await importBatch(join(dir, 'out.jsonl'), reasoning, store);
   assert.equal(r.stored + r.alreadyDone, new Set(reasoning.map((j) => j.hash)).size);
 
   ws.setMeta('teacher', c);
   const all = loadTeacherOutputs(ws, { backend: 'batch', model: 'm', mode: 'unguided' });
   assert.equal(all.reasoning.size, 10);
-  for (const text of all.reasoning.values()) assert.match(text, /^The user’s preferences are as follows: unguided reasoning [0-9a-f]+\.$/);
+  for (const text of all.reasoning.values())
+    assert.match(text, /^The user’s preferences are as follows: unguided reasoning [0-9a-f]+\.$/);
   const matching = loadTeacherOutputs(ws, { backend: 'batch', model: 'm', mode: 'unguided', keep: 'matching' });
-  assert.deepEqual([...matching.reasoning.keys()].sort(), reasoning.filter((j) => j.answer === 1).map((j) => j.subject).sort());
+  assert.deepEqual(
+    [...matching.reasoning.keys()].sort(),
+    reasoning
+      .filter((j) => j.answer === 1)
+      .map((j) => j.subject)
+      .sort(),
+  );
   assert.equal(matching.teacher.label, 'LLM m (batch import), unguided, matching predictions only');
   ws.close();
 });
@@ -116,13 +168,40 @@ test('batch backend through the CLI; the template teacher is labelled as not an 
   const ws = await leakFixture();
   ws.close();
   const dir = tempDir();
-  const exp = await runCli(['teach', '--work', ws.dir, '--backend', 'batch', '--model', 'gemma', '--export', join(dir, 'in.jsonl'), '--what', 'items']);
+  const exp = await runCli([
+    'teach',
+    '--work',
+    ws.dir,
+    '--backend',
+    'batch',
+    '--model',
+    'gemma',
+    '--export',
+    join(dir, 'in.jsonl'),
+    '--what',
+    'items',
+  ]);
   assert.equal(exp.status, 0, exp.stderr);
   assert.match(exp.stdout, /^LLM gemma \(batch import\): wrote 18 prompts to .*in\.jsonl \(0 already answered\)/);
   const lines = readLines(join(dir, 'in.jsonl'));
   writeFileSync(join(dir, 'out.jsonl'), lines.map((l) => result(l, fakeAnswer(l.body.messages[0].content))).join('\n'));
-  const imp = await runCli(['teach', '--work', ws.dir, '--backend', 'batch', '--model', 'gemma', '--import', join(dir, 'out.jsonl'), '--what', 'items']);
-  assert.equal(imp.stdout, 'LLM gemma (batch import): imported 18 answers, 0 failed, 0 already answered, 0 lines match no current prompt\n');
+  const imp = await runCli([
+    'teach',
+    '--work',
+    ws.dir,
+    '--backend',
+    'batch',
+    '--model',
+    'gemma',
+    '--import',
+    join(dir, 'out.jsonl'),
+    '--what',
+    'items',
+  ]);
+  assert.equal(
+    imp.stdout,
+    'LLM gemma (batch import): imported 18 answers, 0 failed, 0 already answered, 0 lines match no current prompt\n',
+  );
   const status = JSON.parse((await runCli(['teach', '--work', ws.dir, '--status', '--json'])).stdout);
   assert.deepEqual(status.items, { total: 18, done: 18, failed: 0, pending: 0 });
   assert.equal(status.reasoning.done, 0);

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
  * are a pure function of the prompt, so two runs can be compared text for text; faults are
  * injected per (prompt, attempt) by a schedule.
  */
-export type Fault = 'ok' | '429' | '500' | 'slow' | 'drop' | 'drop-mid' | 'malformed' | 'truncated' | 'empty' | 'no-opening';
+export type Fault =
+  'ok' | '429' | '500' | 'slow' | 'drop' | 'drop-mid' | 'malformed' | 'truncated' | 'empty' | 'no-opening';
 
 export interface FakeOptions {
   models?: string[];
@@ -43,8 +44,10 @@ export function promptHash(prompt: string): string {
 /** The answer a well-behaved model gives to a prompt (what tests expect to find stored). */
 export function fakeAnswer(prompt: string): string {
   const h = promptHash(prompt).slice(0, 12);
-  if (prompt.includes('### Candidate Items:')) return `The user’s preferences are as follows: unguided reasoning ${h}.\nPrediction: [1]`;
-  if (prompt.includes('### Target Item:')) return `The user’s preferences related to the target item are as follows: reasoning ${h}.`;
+  if (prompt.includes('### Candidate Items:'))
+    return `The user’s preferences are as follows: unguided reasoning ${h}.\nPrediction: [1]`;
+  if (prompt.includes('### Target Item:'))
+    return `The user’s preferences related to the target item are as follows: reasoning ${h}.`;
   return `Users who prefer theme ${h} would find this item suitable.`;
 }
 
@@ -65,12 +68,21 @@ export async function startFakeServer(o: FakeOptions = {}): Promise<FakeServer> 
         res.end('<html><body>It works!</body></html>');
         return;
       }
-      if (o.apiKey && req.headers.authorization !== `Bearer ${o.apiKey}`) return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
-      if (req.method === 'GET' && req.url === '/v1/models' && !o.noModelsEndpoint) return json(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model' })) });
-      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return json(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
+      if (o.apiKey && req.headers.authorization !== `Bearer ${o.apiKey}`)
+        return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
+      if (req.method === 'GET' && req.url === '/v1/models' && !o.noModelsEndpoint)
+        return json(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model' })) });
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions')
+        return json(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
       requests++;
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; messages: Array<{ content: string }> };
-      if (!models.includes(body.model)) return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: 'NotFoundError', code: 404 } });
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        model: string;
+        messages: Array<{ content: string }>;
+      };
+      if (!models.includes(body.model))
+        return json(res, 404, {
+          error: { message: `The model \`${body.model}\` does not exist.`, type: 'NotFoundError', code: 404 },
+        });
       const prompt = body.messages[0].content;
       const hash = promptHash(prompt);
       const seen = arrivals.get(hash) ?? [];
@@ -78,7 +90,13 @@ export async function startFakeServer(o: FakeOptions = {}): Promise<FakeServer> 
       arrivals.set(hash, seen);
       const fault = o.fault?.(hash, seen.length - 1) ?? 'ok';
       const answer = (text: string, finish = 'stop') =>
-        json(res, 200, { id: `chatcmpl-${hash.slice(0, 8)}`, object: 'chat.completion', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: finish }], usage: { prompt_tokens: prompt.length >> 2, completion_tokens: text.split(' ').length } });
+        json(res, 200, {
+          id: `chatcmpl-${hash.slice(0, 8)}`,
+          object: 'chat.completion',
+          model: body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: finish }],
+          usage: { prompt_tokens: prompt.length >> 2, completion_tokens: text.split(' ').length },
+        });
       const respond = () => {
         const good = fakeAnswer(prompt);
         switch (fault) {

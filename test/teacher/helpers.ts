@@ -11,9 +11,18 @@ export { CLI, tempDir, runCliAsync as runCli, type FixtureItem } from '../helper
 export const DATASETS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/datasets');
 
 /** A prepared workspace from rows [user, item, timestamp] (file order) and item metadata. */
-export async function workspaceFrom(rows: Array<[string, string, number]>, items: FixtureItem[], kcore = 1): Promise<Workspace> {
+export async function workspaceFrom(
+  rows: Array<[string, string, number]>,
+  items: FixtureItem[],
+  kcore = 1,
+): Promise<Workspace> {
   const ws = Workspace.open(tempDir('r2end-work-'), { create: true });
-  await prepare(ws, { data: plainDataset(rows, items, [['Beauty', 'Misc']]), format: 'plain', kcore, missingMeta: 'error' });
+  await prepare(ws, {
+    data: plainDataset(rows, items, [['Beauty', 'Misc']]),
+    format: 'plain',
+    kcore,
+    missingMeta: 'error',
+  });
   return ws;
 }
 
@@ -48,14 +57,32 @@ export async function leakFixture(): Promise<Workspace> {
   const items: FixtureItem[] = [];
   const rows: Array<[string, string, number]> = [];
   const pool = 8;
-  for (let i = 0; i < pool; i++) items.push({ id: `n${i}`, title: `Normal product ${i}`, categories: [['Beauty', i % 2 ? 'Hair' : 'Skin', `Leaf${i % 3}`]], brand: i % 3 ? 'Acme' : 'Zen' });
+  for (let i = 0; i < pool; i++)
+    items.push({
+      id: `n${i}`,
+      title: `Normal product ${i}`,
+      categories: [['Beauty', i % 2 ? 'Hair' : 'Skin', `Leaf${i % 3}`]],
+      brand: i % 3 ? 'Acme' : 'Zen',
+    });
   for (let u = 0; u < 10; u++) {
     let t = 1_600_000_000 + u * 1000;
     for (let p = 0; p < 5; p++) rows.push([`u${u}`, `n${(u + p) % pool}`, (t += 86_400 * (1 + (p % 3)))]);
     const valid = u % 2 === 0 ? `mv${u}` : `n${(u + 5) % pool}`;
     const test = u % 2 === 0 ? `n${(u + 6) % pool}` : `mt${u}`;
-    if (u % 2 === 0) items.push({ id: valid, title: `ZZVALIDMARK${u} item`, categories: [['Beauty', 'Marker', `VALIDCAT${u}`]], brand: `VALIDBRAND${u}` });
-    else items.push({ id: test, title: `ZZTESTMARK${u} item`, categories: [['Beauty', 'Marker', `TESTCAT${u}`]], brand: `TESTBRAND${u}` });
+    if (u % 2 === 0)
+      items.push({
+        id: valid,
+        title: `ZZVALIDMARK${u} item`,
+        categories: [['Beauty', 'Marker', `VALIDCAT${u}`]],
+        brand: `VALIDBRAND${u}`,
+      });
+    else
+      items.push({
+        id: test,
+        title: `ZZTESTMARK${u} item`,
+        categories: [['Beauty', 'Marker', `TESTCAT${u}`]],
+        brand: `TESTBRAND${u}`,
+      });
     rows.push([`u${u}`, valid, (t += 86_400)]);
     rows.push([`u${u}`, test, (t += 86_400)]);
   }

@@ -20,7 +20,9 @@ async function preparedMini(): Promise<string> {
 function answers(work: string): unknown[] {
   const db = new Database(`${work}/${Workspace.DB_FILE}`, { readonly: true });
   try {
-    return db.prepare('SELECT backend, model, prompt_hash, kind, subject, text FROM teacher_responses ORDER BY prompt_hash').all();
+    return db
+      .prepare('SELECT backend, model, prompt_hash, kind, subject, text FROM teacher_responses ORDER BY prompt_hash')
+      .all();
   } finally {
     db.close();
   }
@@ -36,7 +38,23 @@ function answered(db: Database.Database): number {
 
 test('a run SIGKILLed several times and resumed stores exactly what an uninterrupted run stores', async () => {
   const server = await startFakeServer({ delayMs: 10 });
-  const args = (work: string) => ['teach', '--work', work, '--backend', 'openai', '--model', 'fake-model', '--base-url', server.url, '--concurrency', String(CONCURRENCY), '--limit', '300', '--backoff', '0.01'];
+  const args = (work: string) => [
+    'teach',
+    '--work',
+    work,
+    '--backend',
+    'openai',
+    '--model',
+    'fake-model',
+    '--base-url',
+    server.url,
+    '--concurrency',
+    String(CONCURRENCY),
+    '--limit',
+    '300',
+    '--backoff',
+    '0.01',
+  ];
   try {
     const reference = await preparedMini();
     const whole = await runCli(args(reference));
@@ -50,7 +68,9 @@ test('a run SIGKILLed several times and resumed stores exactly what an uninterru
     try {
       for (const threshold of [120, 270, 420]) {
         const child = spawn(process.execPath, [CLI, ...args(killed)], { stdio: 'ignore' });
-        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+          child.on('exit', (_code, signal) => resolve(signal)),
+        );
         while (answered(db) < threshold) await sleep(5);
         child.kill('SIGKILL');
         assert.equal(await exited, 'SIGKILL', 'killed mid-run, not after finishing');

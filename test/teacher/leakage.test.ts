@@ -5,10 +5,14 @@ import { TemplateTeacher, TEMPLATE_MODEL } from '../../src/teacher/template-teac
 import { MARKER, config, leakFixture, viewOf } from './helpers.js';
 
 /** Prompts and template texts of every kind, for every user and item of the fixture. */
-async function allTexts(withReviews: boolean): Promise<Array<{ kind: string; subject: number; marker: boolean; prompt: string; text?: string }>> {
+async function allTexts(
+  withReviews: boolean,
+): Promise<Array<{ kind: string; subject: number; marker: boolean; prompt: string; text?: string }>> {
   const ws = await leakFixture();
   if (withReviews) {
-    ws.db.exec("UPDATE interactions SET review = CASE split WHEN 'train' THEN 'Lovely texture, review of item ' || item_idx ELSE 'REVIEWLEAK ' || item_idx END");
+    ws.db.exec(
+      "UPDATE interactions SET review = CASE split WHEN 'train' THEN 'Lovely texture, review of item ' || item_idx ELSE 'REVIEWLEAK ' || item_idx END",
+    );
   }
   const view = viewOf(ws);
   const markerItem = (i: number) => MARKER.test(view.ds.items[i].title);
@@ -17,7 +21,13 @@ async function allTexts(withReviews: boolean): Promise<Array<{ kind: string; sub
   for (const mode of ['oracle', 'unguided'] as const) {
     const plan = planJobs(view, config({ backend: 'template', model: TEMPLATE_MODEL, mode }));
     for (const job of [...plan.reasoning, ...plan.items]) {
-      out.push({ kind: job.kind, subject: job.subject, marker: job.kind === 'description' && markerItem(job.subject), prompt: job.prompt, text: job.kind === 'unguided' ? undefined : teacher.write(job) });
+      out.push({
+        kind: job.kind,
+        subject: job.subject,
+        marker: job.kind === 'description' && markerItem(job.subject),
+        prompt: job.prompt,
+        text: job.kind === 'unguided' ? undefined : teacher.write(job),
+      });
     }
   }
   ws.close();
@@ -42,7 +52,11 @@ for (const withReviews of [false, true]) {
       assert.doesNotMatch(t.prompt, MARKER, `${t.kind} ${t.subject} prompt`);
       if (t.text !== undefined) assert.doesNotMatch(t.text, MARKER, `${t.kind} ${t.subject} text`);
     }
-    if (withReviews) assert.ok(texts.some((t) => /Lovely texture/.test(t.prompt)), 'training reviews are used');
+    if (withReviews)
+      assert.ok(
+        texts.some((t) => /Lovely texture/.test(t.prompt)),
+        'training reviews are used',
+      );
   });
 }
 

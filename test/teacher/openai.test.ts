@@ -8,10 +8,30 @@ import { UserError } from '../../src/util/errors.js';
 import { fakeAnswer, promptHash, startFakeServer, type Fault } from './fake-openai.js';
 import { config, leakFixture, viewOf } from './helpers.js';
 
-const FIRST_FAULTS: Fault[] = ['429', '500', 'slow', 'drop', 'drop-mid', 'malformed', 'truncated', 'empty', 'no-opening', 'ok'];
+const FIRST_FAULTS: Fault[] = [
+  '429',
+  '500',
+  'slow',
+  'drop',
+  'drop-mid',
+  'malformed',
+  'truncated',
+  'empty',
+  'no-opening',
+  'ok',
+];
 
 function backendFor(url: string, o: Partial<OpenAIOptions> = {}): OpenAIBackend {
-  return new OpenAIBackend({ baseUrl: url, model: 'fake-model', apiKeyEnv: 'OPENAI_API_KEY', timeoutMs: 150, connections: 4, temperature: 0, maxTokens: 1024, ...o });
+  return new OpenAIBackend({
+    baseUrl: url,
+    model: 'fake-model',
+    apiKeyEnv: 'OPENAI_API_KEY',
+    timeoutMs: 150,
+    connections: 4,
+    temperature: 0,
+    maxTokens: 1024,
+    ...o,
+  });
 }
 
 test('openai backend under injected faults: every prompt ends with one stored answer or one reported failure', async () => {
@@ -23,8 +43,8 @@ test('openai backend under injected faults: every prompt ends with one stored an
   const fault = (hash: string, attempt: number): Fault => {
     if (!order.has(hash)) order.set(hash, order.size);
     const k = order.get(hash)!;
-    if (k % 13 === 5) return alwaysCut.add(hash), 'truncated';
-    if (k % 13 === 7) return always500.add(hash), '500';
+    if (k % 13 === 5) return (alwaysCut.add(hash), 'truncated');
+    if (k % 13 === 7) return (always500.add(hash), '500');
     return attempt === 0 ? FIRST_FAULTS[k % FIRST_FAULTS.length] : 'ok';
   };
   const server = await startFakeServer({ fault, slowMs: 400, retryAfter: '0.2' });
@@ -37,7 +57,13 @@ test('openai backend under injected faults: every prompt ends with one stored an
   const store = TeacherStore.open(ws, backend.id);
   try {
     await backend.preflight();
-    const report = await runJobs(jobs, backend, store, { concurrency: 4, attempts: 2, retries: 3, backoffMs: 2, maxBackoffMs: 20 });
+    const report = await runJobs(jobs, backend, store, {
+      concurrency: 4,
+      attempts: 2,
+      retries: 3,
+      backoffMs: 2,
+      maxBackoffMs: 20,
+    });
     const unique = new Set(jobs.map((j) => j.hash));
     assert.equal(report.done + report.failed, unique.size);
     assert.ok(alwaysCut.size > 0 && always500.size > 0);
@@ -57,7 +83,11 @@ test('openai backend under injected faults: every prompt ends with one stored an
         assert.equal(answer?.text, fakeAnswer(job.prompt), `${job.kind} ${job.subject}: ${failure?.reason}`);
       }
     }
-    const served = new Set([...order].filter(([h]) => !alwaysCut.has(h) && !always500.has(h)).map(([, k]) => FIRST_FAULTS[k % FIRST_FAULTS.length]));
+    const served = new Set(
+      [...order]
+        .filter(([h]) => !alwaysCut.has(h) && !always500.has(h))
+        .map(([, k]) => FIRST_FAULTS[k % FIRST_FAULTS.length]),
+    );
     assert.deepEqual([...served].sort(), [...FIRST_FAULTS].sort(), 'every fault was injected');
     // Retry-After is a floor under the backoff (hashes here are the server's: sha256 of the prompt).
     for (const [hash, k] of order) {
@@ -80,7 +110,17 @@ test('a fatal error (unknown model mid-run) stops the run at once with one UserE
   const backend = backendFor(server.url, { model: 'nope' });
   try {
     await backend.preflight(); // no /models here: nothing to check yet
-    await assert.rejects(runJobs([...plan.reasoning, ...plan.items], backend, TeacherStore.open(ws, backend.id), { concurrency: 3, attempts: 2, retries: 3, backoffMs: 2, maxBackoffMs: 20 }), (err: unknown) => err instanceof UserError && /--model nope: .*HTTP 404 \(The model `nope` does not exist/.test(err.message));
+    await assert.rejects(
+      runJobs([...plan.reasoning, ...plan.items], backend, TeacherStore.open(ws, backend.id), {
+        concurrency: 3,
+        attempts: 2,
+        retries: 3,
+        backoffMs: 2,
+        maxBackoffMs: 20,
+      }),
+      (err: unknown) =>
+        err instanceof UserError && /--model nope: .*HTTP 404 \(The model `nope` does not exist/.test(err.message),
+    );
     assert.ok(server.requests() <= 3, `stopped after ${server.requests()} requests`);
   } finally {
     backend.close();

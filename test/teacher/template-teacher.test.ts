@@ -24,8 +24,10 @@ test('template teacher: golden texts on beauty_mini users and items', async () =
   const ws = await sharedWorkspace('beauty_mini');
   const view = viewOf(ws);
   const t = new TemplateTeacher(view);
-  for (const [user, text] of Object.entries(GOLDEN_USERS)) assert.equal(t.reasoning(view.ds.userIndex.get(user)!), text, user);
-  for (const [item, text] of Object.entries(GOLDEN_ITEMS)) assert.equal(t.description(view.ds.itemIndex.get(item)!), text, item);
+  for (const [user, text] of Object.entries(GOLDEN_USERS))
+    assert.equal(t.reasoning(view.ds.userIndex.get(user)!), text, user);
+  for (const [item, text] of Object.entries(GOLDEN_ITEMS))
+    assert.equal(t.description(view.ds.itemIndex.get(item)!), text, item);
   ws.close();
 });
 
@@ -40,7 +42,9 @@ test('template teacher: deterministic, and names only training-history items or 
     assert.equal(b.reasoning(u), text, 'same input, same text');
     const t = reasoningTarget(view, u)!;
     const seq = view.ds.sequences[u];
-    const allowed = new Set([...seq.subarray(0, t.history)].map((i) => name(view.ds.items[i])).concat(name(view.ds.items[t.target])));
+    const allowed = new Set(
+      [...seq.subarray(0, t.history)].map((i) => name(view.ds.items[i])).concat(name(view.ds.items[t.target])),
+    );
     for (const m of text.matchAll(/"([^"]+)"/g)) {
       named++;
       assert.ok(allowed.has(m[1]), `user ${view.ds.userIds[u]} names "${m[1]}", not in the training history`);

@@ -5,26 +5,59 @@ import type { TeacherJob } from '../../src/teacher/prompts.js';
 import { backoff } from '../../src/teacher/runner.js';
 import { checkAnswer, withoutPrediction } from '../../src/teacher/validate.js';
 
-const job = (kind: TeacherJob['kind'], extra: Partial<TeacherJob> = {}): TeacherJob => ({ kind, subject: 0, prompt: '', hash: 'h', ...extra });
+const job = (kind: TeacherJob['kind'], extra: Partial<TeacherJob> = {}): TeacherJob => ({
+  kind,
+  subject: 0,
+  prompt: '',
+  hash: 'h',
+  ...extra,
+});
 const said = (text: string, finishReason = 'stop') => ({ text, finishReason, promptTokens: 0, completionTokens: 0 });
 
 test('answers: the opening, cut-off and empty checks', () => {
-  assert.deepEqual(checkAnswer(job('reasoning'), said("The user's preferences related to the target item are as follows: x")), { ok: true, predictionMatch: null });
+  assert.deepEqual(
+    checkAnswer(job('reasoning'), said("The user's preferences related to the target item are as follows: x")),
+    { ok: true, predictionMatch: null },
+  );
   // The paper's own Beauty sample names the item inside the opening; curly quotes and bold pass.
-  assert.equal(checkAnswer(job('reasoning'), said('**The user’s preferences related to the target item (John Frieda Dryer) are as follows:** x')).ok, true);
-  assert.deepEqual(checkAnswer(job('reasoning'), said('Sure! The user’s preferences ...')), { ok: false, reason: 'answer does not start with "The user\'s preferences related to the target item ..."' });
-  assert.deepEqual(checkAnswer(job('description'), said('Users who prefer x', 'length')), { ok: false, reason: 'answer cut off (finish_reason: length); raise --max-tokens' });
+  assert.equal(
+    checkAnswer(
+      job('reasoning'),
+      said('**The user’s preferences related to the target item (John Frieda Dryer) are as follows:** x'),
+    ).ok,
+    true,
+  );
+  assert.deepEqual(checkAnswer(job('reasoning'), said('Sure! The user’s preferences ...')), {
+    ok: false,
+    reason: 'answer does not start with "The user\'s preferences related to the target item ..."',
+  });
+  assert.deepEqual(checkAnswer(job('description'), said('Users who prefer x', 'length')), {
+    ok: false,
+    reason: 'answer cut off (finish_reason: length); raise --max-tokens',
+  });
   assert.deepEqual(checkAnswer(job('description'), said('  \n')), { ok: false, reason: 'empty answer' });
   assert.equal(checkAnswer(job('description'), said('Anything'), { opening: false }).ok, true);
 });
 
 test('unguided answers: the prediction must name a candidate; it matches or not', () => {
   const j = job('unguided', { answer: 3, choices: 20 });
-  assert.deepEqual(checkAnswer(j, said('The user’s preferences are as follows: x.\nPrediction: [3]')), { ok: true, predictionMatch: true });
-  assert.deepEqual(checkAnswer(j, said('The user’s preferences are as follows: x.\n**Prediction:** 7')), { ok: true, predictionMatch: false });
-  assert.deepEqual(checkAnswer(j, said('The user’s preferences are as follows: x.\nPrediction: [21]')), { ok: false, reason: 'prediction 21 is not a candidate number (1..20)' });
+  assert.deepEqual(checkAnswer(j, said('The user’s preferences are as follows: x.\nPrediction: [3]')), {
+    ok: true,
+    predictionMatch: true,
+  });
+  assert.deepEqual(checkAnswer(j, said('The user’s preferences are as follows: x.\n**Prediction:** 7')), {
+    ok: true,
+    predictionMatch: false,
+  });
+  assert.deepEqual(checkAnswer(j, said('The user’s preferences are as follows: x.\nPrediction: [21]')), {
+    ok: false,
+    reason: 'prediction 21 is not a candidate number (1..20)',
+  });
   assert.equal(checkAnswer(j, said('The user’s preferences are as follows: x.')).ok, false);
-  assert.equal(withoutPrediction('The user’s preferences are as follows: x.\nPrediction: [3]'), 'The user’s preferences are as follows: x.');
+  assert.equal(
+    withoutPrediction('The user’s preferences are as follows: x.\nPrediction: [3]'),
+    'The user’s preferences are as follows: x.',
+  );
   assert.equal(withoutPrediction('Prefers serums. Prediction: 4'), 'Prefers serums.');
 });
 

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
 
-const TINY = { distill: { batchSize: 4, alignmentUsers: 2 }, projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 } };
+const TINY = {
+  distill: { batchSize: 4, alignmentUsers: 2 },
+  projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 },
+};
 
 function taughtWorkspace(): string {
   const work = tempDir();
@@ -27,7 +30,15 @@ test('train, evaluate, recommend and report on a tiny fixture, end to end throug
   assert.equal(tr.status, 0, tr.stderr);
   assert.match(tr.stdout, /model r2end .*teacher: template \(not an LLM\)/);
   const model = join(work, 'models', 'r2end');
-  for (const f of ['bundle.json', 'training.json', 'MODEL.md', 'index.safetensors', 'student/model.safetensors', 'projection/projection.safetensors']) assert.ok(existsSync(join(model, f)), f);
+  for (const f of [
+    'bundle.json',
+    'training.json',
+    'MODEL.md',
+    'index.safetensors',
+    'student/model.safetensors',
+    'projection/projection.safetensors',
+  ])
+    assert.ok(existsSync(join(model, f)), f);
   const record = JSON.parse(readFileSync(join(model, 'training.json'), 'utf8'));
   assert.equal(record.teacher.isLLM, false);
   assert.equal(record.curves.projection.length, 2);
@@ -46,7 +57,12 @@ test('train, evaluate, recommend and report on a tiny fixture, end to end throug
   assert.equal(rec.status, 0, rec.stderr);
   const items = JSON.parse(rec.stdout).items;
   assert.equal(items.length, 4);
-  assert.ok(items.every((it: { item_id: string; title: string; score: number }) => it.item_id.startsWith('i') && it.title.startsWith('Item') && typeof it.score === 'number'));
+  assert.ok(
+    items.every(
+      (it: { item_id: string; title: string; score: number }) =>
+        it.item_id.startsWith('i') && it.title.startsWith('Item') && typeof it.score === 'number',
+    ),
+  );
   assert.ok(items[0].score >= items[3].score);
 
   // An ablation trains as its own model beside the first.
@@ -84,14 +100,49 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.equal(changed.status, 0, changed.stderr);
   assert.match(changed.stderr, /distill: done .* skipped/);
   assert.match(changed.stderr, /project: settings changed since it ran; running again: project, bundle/);
-  assert.equal(JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).curves.projection.length, 1);
+  assert.equal(
+    JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).curves.projection.length,
+    1,
+  );
   // A distillation setting reruns the distillation but keeps the reasoning targets.
-  const relearned = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-lr', '--from', 'r2end', '--lr', '2e-5']);
+  const relearned = runCli([
+    'train',
+    '--work',
+    work,
+    '--config',
+    config,
+    '--name',
+    'r2end-lr',
+    '--from',
+    'r2end',
+    '--lr',
+    '2e-5',
+  ]);
   assert.equal(relearned.status, 0, relearned.stderr);
   assert.match(relearned.stderr, /targets: done .* skipped/);
   assert.match(relearned.stderr, /distill: settings changed since it ran; running again: distill,/);
   // A sweep starts from another model's stages: only what differs runs, under the new name.
-  const swept = runCli(['train', '--work', work, '--config', config, '--name', 'r2end-p2', '--from', 'r2end', '--projection-epochs', '2', '--patience', '7', '--negatives', 'all', '--projection-lr', '3e-4', '--projection-precision', 'bfloat16']);
+  const swept = runCli([
+    'train',
+    '--work',
+    work,
+    '--config',
+    config,
+    '--name',
+    'r2end-p2',
+    '--from',
+    'r2end',
+    '--projection-epochs',
+    '2',
+    '--patience',
+    '7',
+    '--negatives',
+    'all',
+    '--projection-lr',
+    '3e-4',
+    '--projection-precision',
+    'bfloat16',
+  ]);
   assert.equal(swept.status, 0, swept.stderr);
   assert.match(swept.stderr, /users: done .* skipped/);
   assert.match(swept.stderr, /project: settings changed since it ran; running again: project, bundle/);
@@ -117,8 +168,14 @@ test('bad training settings give one line naming the flag or field', () => {
     [['--config', configFile({ distill: { lr: -0.1 } })], /^r2end: --config .*: field "distill.lr": /],
     [['--config', configFile({ projection: { tau: 'warm' } })], /^r2end: --config .*: field "projection.tau": /],
     [['--negatives', 'many'], /^r2end: --negatives many: expected a whole number >= 1 or 'all'$/],
-    [['--config', configFile({ projection: { negatives: 'all', negativeSharing: 'per-user' } })], /^r2end: --config .*: field "projection.negatives": negatives "all" needs negativeSharing "shared"/],
-    [['--config', configFile({ projection: { precision: 'half' } })], /^r2end: --config .*: field "projection.precision": /],
+    [
+      ['--config', configFile({ projection: { negatives: 'all', negativeSharing: 'per-user' } })],
+      /^r2end: --config .*: field "projection.negatives": negatives "all" needs negativeSharing "shared"/,
+    ],
+    [
+      ['--config', configFile({ projection: { precision: 'half' } })],
+      /^r2end: --config .*: field "projection.precision": /,
+    ],
     [['--ablation', 'everything'], /^error: option '--ablation <what>' argument 'everything' is invalid/],
   ];
   for (const [flags, pattern] of cases) {

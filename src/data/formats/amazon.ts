@@ -43,7 +43,9 @@ async function* readReviews(file: string): AsyncGenerator<SourceRow> {
     const itemId = requireString(name, line, r, 'asin');
     const timestamp = r.unixReviewTime;
     if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-      throw new UserError(`${name} line ${line}: field "unixReviewTime" is ${JSON.stringify(timestamp)}, expected Unix seconds (a number)`);
+      throw new UserError(
+        `${name} line ${line}: field "unixReviewTime" is ${JSON.stringify(timestamp)}, expected Unix seconds (a number)`,
+      );
     }
     const rating = typeof r.overall === 'number' ? r.overall : null;
     const parts = [r.summary, r.reviewText].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
@@ -69,7 +71,8 @@ async function* readMeta(file: string): AsyncGenerator<SourceItem> {
 
 /** 2014: `categories` is a list of paths; 2018: `category` is one flat path. */
 function amazonCategories(r: Record<string, unknown>): string[][] {
-  const strings = (a: unknown): string[] => (Array.isArray(a) ? a.filter((s): s is string => typeof s === 'string' && s !== '') : []);
+  const strings = (a: unknown): string[] =>
+    Array.isArray(a) ? a.filter((s): s is string => typeof s === 'string' && s !== '') : [];
   if (Array.isArray(r.categories)) return r.categories.map(strings).filter((p) => p.length > 0);
   const flat = strings(r.category);
   return flat.length ? [flat] : [];

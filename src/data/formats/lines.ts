@@ -41,6 +41,7 @@ function toUserError(file: string, lines: number, err: Error & { code?: string }
   if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
     return new UserError(`${name} line ${lines + 1}: gzip stream ends early (truncated file?)`);
   }
-  if (err.code?.startsWith('Z_')) return new UserError(`${name} line ${lines + 1}: not valid gzip data (${err.message})`);
+  if (err.code?.startsWith('Z_'))
+    return new UserError(`${name} line ${lines + 1}: not valid gzip data (${err.message})`);
   return new UserError(`${file}: cannot read (${err.message})`);
 }

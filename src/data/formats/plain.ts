@@ -29,13 +29,17 @@ async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
       const header = splitCsvLine(text.replace(/^\uFEFF/, '')).map((h) => h.trim());
       columns = new Map(header.map((h, i) => [h, i]));
       for (const col of REQUIRED) {
-        if (!columns.has(col)) throw new UserError(`${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`);
+        if (!columns.has(col))
+          throw new UserError(
+            `${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`,
+          );
       }
       continue;
     }
     if (text.trim() === '') continue;
     const f = splitCsvLine(text);
-    if (f.length !== columns.size) throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${columns.size} as in the header`);
+    if (f.length !== columns.size)
+      throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${columns.size} as in the header`);
     const get = (col: string) => f[columns!.get(col)!].trim();
     const userId = get('user_id');
     const itemId = get('item_id');
@@ -43,11 +47,13 @@ async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
     if (!itemId) throw new UserError(`${name} line ${line}: field "item_id" is empty`);
     const ts = get('timestamp');
     const timestamp = Number(ts);
-    if (ts === '' || !Number.isFinite(timestamp)) throw new UserError(`${name} line ${line}: field "timestamp" is "${ts}", expected Unix seconds (a number)`);
+    if (ts === '' || !Number.isFinite(timestamp))
+      throw new UserError(`${name} line ${line}: field "timestamp" is "${ts}", expected Unix seconds (a number)`);
     let rating: number | null = null;
     if (columns.has('rating') && get('rating') !== '') {
       rating = Number(get('rating'));
-      if (!Number.isFinite(rating)) throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a number`);
+      if (!Number.isFinite(rating))
+        throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a number`);
     }
     yield { userId, itemId, timestamp, rating, review: null, line };
   }
@@ -63,8 +69,16 @@ const itemSchema = z.object({
   item_id: z.union([z.string().min(1), z.number().transform(String)]),
   title: z.string(),
   categories: categoriesSchema,
-  brand: z.string().nullable().optional().transform((b) => b ?? null),
-  description: z.string().nullable().optional().transform((d) => d ?? null),
+  brand: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((b) => b ?? null),
+  description: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((d) => d ?? null),
 });
 
 async function* readPlainItems(file: string): AsyncGenerator<SourceItem> {

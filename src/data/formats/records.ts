@@ -12,16 +12,21 @@ export function objectFromLine(name: string, line: number, text: string, python 
   try {
     value = python && !text.trimStart().startsWith('{"') ? parsePythonLiteral(text) : JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${name} line ${line}: not a valid ${python ? 'JSON object or Python dict' : 'JSON object'} (${(err as Error).message})`);
+    throw new UserError(
+      `${name} line ${line}: not a valid ${python ? 'JSON object or Python dict' : 'JSON object'} (${(err as Error).message})`,
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${name} line ${line}: expected an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(`${name} line ${line}: expected an object`);
   return value as Record<string, unknown>;
 }
 
 export function requireString(name: string, line: number, r: Record<string, unknown>, field: string): string {
   const v = r[field];
   if (typeof v !== 'string' || v === '') {
-    throw new UserError(`${name} line ${line}: field "${field}" is ${v === undefined ? 'missing' : JSON.stringify(v)}, expected a non-empty string`);
+    throw new UserError(
+      `${name} line ${line}: field "${field}" is ${v === undefined ? 'missing' : JSON.stringify(v)}, expected a non-empty string`,
+    );
   }
   return v;
 }
@@ -30,7 +35,11 @@ export function requireString(name: string, line: number, r: Record<string, unkn
  * The objects of a JSON-lines file (or Python-literal lines with `python`), with their line
  * numbers and the file's name for messages; blank lines are skipped, an empty file is an error.
  */
-export async function* objectLines(file: string, what: string, python = false): AsyncGenerator<{ name: string; line: number; r: Record<string, unknown> }> {
+export async function* objectLines(
+  file: string,
+  what: string,
+  python = false,
+): AsyncGenerator<{ name: string; line: number; r: Record<string, unknown> }> {
   const name = basename(file);
   let any = false;
   for await (const [line, text] of readLines(file)) {

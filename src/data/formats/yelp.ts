@@ -16,7 +16,8 @@ export function findFile(dir: string, name: string): string | undefined {
 export function yelpSource(dir: string): DataSource {
   const reviews = findFile(dir, YELP_REVIEWS);
   const businesses = findFile(dir, YELP_BUSINESSES);
-  if (!reviews || !businesses) throw new UserError(`--data ${dir}: a Yelp folder needs ${YELP_REVIEWS} and ${YELP_BUSINESSES}`);
+  if (!reviews || !businesses)
+    throw new UserError(`--data ${dir}: a Yelp folder needs ${YELP_REVIEWS} and ${YELP_BUSINESSES}`);
   return {
     format: 'yelp',
     interactionsFile: reviews,
@@ -33,7 +34,10 @@ async function* readYelpReviews(file: string): AsyncGenerator<SourceRow> {
     const date = r.date;
     // Yelp dates are "YYYY-MM-DD HH:MM:SS" without a zone; read them as UTC.
     const ms = typeof date === 'string' ? Date.parse(`${date.replace(' ', 'T')}Z`) : NaN;
-    if (!Number.isFinite(ms)) throw new UserError(`${name} line ${line}: field "date" is ${JSON.stringify(date)}, expected "YYYY-MM-DD HH:MM:SS"`);
+    if (!Number.isFinite(ms))
+      throw new UserError(
+        `${name} line ${line}: field "date" is ${JSON.stringify(date)}, expected "YYYY-MM-DD HH:MM:SS"`,
+      );
     const rating = typeof r.stars === 'number' ? r.stars : null;
     const review = typeof r.text === 'string' && r.text.trim() !== '' ? r.text : null;
     yield { userId, itemId, timestamp: ms / 1000, rating, review, line };
@@ -43,10 +47,24 @@ async function* readYelpReviews(file: string): AsyncGenerator<SourceRow> {
 async function* readBusinesses(file: string): AsyncGenerator<SourceItem> {
   for await (const { name, line, r } of objectLines(file, 'business')) {
     const id = requireString(name, line, r, 'business_id');
-    const categories = typeof r.categories === 'string' ? r.categories.split(',').map((c) => c.trim()).filter(Boolean) : [];
-    const place = [r.address, r.city, r.state].filter((s): s is string => typeof s === 'string' && s.trim() !== '').join(', ');
+    const categories =
+      typeof r.categories === 'string'
+        ? r.categories
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean)
+        : [];
+    const place = [r.address, r.city, r.state]
+      .filter((s): s is string => typeof s === 'string' && s.trim() !== '')
+      .join(', ');
     yield {
-      item: { id, title: typeof r.name === 'string' ? r.name : '', categories: categories.length ? [categories] : [], brand: null, description: place || null },
+      item: {
+        id,
+        title: typeof r.name === 'string' ? r.name : '',
+        categories: categories.length ? [categories] : [],
+        brand: null,
+        description: place || null,
+      },
       line,
     };
   }

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEncoder } from '../src/encoder/load.js';
-import { writeRandomBert, type RandomBertShape } from '../src/encoder/random-bert.js';
+import { writeRandomBert, type RandomBertShape } from '../testing/random-bert.js';
 import type { EngineEncoder } from '../src/encoder/engine-encoder.js';
 import { cpuHasBf16, engine, type Precision } from '../src/engine/native.js';
 import { Random } from '../src/engine/random.js';

@@ -3,7 +3,7 @@
  * event loop: `node dist/bench/fake-openai-server.js '{"delayMs": 1}'` prints {"url": ...} on
  * stdout and serves on 127.0.0.1 until killed.
  */
-import { startFakeServer, type FakeOptions } from '../test/teacher/fake-openai.js';
+import { startFakeServer, type FakeOptions } from '../testing/fake-openai.js';
 
 const server = await startFakeServer(JSON.parse(process.argv[2] ?? '{}') as FakeOptions);
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

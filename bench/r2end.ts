@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
-import { R2ENDRecommender } from '../src/rank/r2end.js';
+import { R2ENDRecommender } from '../src/r2end/recommender.js';
 import type { History } from '../src/rank/recommender.js';
-import { historyText } from '../src/train/texts.js';
+import { historyText } from '../src/r2end/texts.js';
 import { PACKAGE_ROOT } from '../src/util/paths.js';
 import { datasetDir } from './datasets.js';
 

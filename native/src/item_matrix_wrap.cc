@@ -5,7 +5,7 @@
 namespace r2end {
 
 Napi::Function ItemMatrixWrap::define(Napi::Env env) {
-  return DefineClass(env, "ItemMatrix", {InstanceMethod("topK", &ItemMatrixWrap::topK)});
+  return DefineClass(env, "ItemMatrix", {InstanceMethod("topK", &ItemMatrixWrap::topK), InstanceMethod("scores", &ItemMatrixWrap::scores)});
 }
 
 // new ItemMatrix(items {data,shape}, { metric: 'cosine' | 'dot', device })
@@ -47,6 +47,15 @@ Napi::Value ItemMatrixWrap::topK(const Napi::CallbackInfo& info) {
         out.Set("scores", tensorToJs(env, result.tensors[1]));
         return out;
       });
+}
+
+// scores(queries {data,shape}) -> Promise<{data,shape}> [Q,I]
+Napi::Value ItemMatrixWrap::scores(const Napi::CallbackInfo& info) {
+  auto queries = std::make_shared<torch::Tensor>(tensorFromJsObject(info[0], "queries"));
+  auto items = items_;
+  return runAsync(
+      info.Env(), [=] { return WorkResult{{items->scores(*queries)}}; },
+      [](Napi::Env env, WorkResult& result) -> Napi::Value { return tensorToJs(env, result.tensors[0]); });
 }
 
 }  // namespace r2end

@@ -15,6 +15,7 @@ class ItemMatrixWrap : public Napi::ObjectWrap<ItemMatrixWrap> {
 
  private:
   Napi::Value topK(const Napi::CallbackInfo& info);
+  Napi::Value scores(const Napi::CallbackInfo& info);
   std::shared_ptr<ItemMatrix> items_;
   int64_t externalBytes_ = 0;
 };

@@ -66,10 +66,21 @@ const torch::Tensor& ItemMatrix::prepared() {
   return prepared_;
 }
 
-TopK ItemMatrix::topK(const torch::Tensor& queries, int64_t k, const torch::Tensor& offsets, const torch::Tensor& excluded) {
+void ItemMatrix::checkQueries(const torch::Tensor& queries) const {
   if (queries.dim() != 2 || queries.size(1) != dim_)
     throw std::invalid_argument("queries [Q,d] and items [I,d] must share d; got " + c10::str(queries.sizes()) + " and [" +
                                 std::to_string(count_) + ", " + std::to_string(dim_) + "]");
+}
+
+torch::Tensor ItemMatrix::scores(const torch::Tensor& queries) {
+  checkQueries(queries);
+  const auto& itemMatrix = prepared();
+  torch::InferenceMode inference;
+  return torch::mm(normalizedIf(queries, cosine_, device_), itemMatrix).to(torch::kCPU).contiguous();
+}
+
+TopK ItemMatrix::topK(const torch::Tensor& queries, int64_t k, const torch::Tensor& offsets, const torch::Tensor& excluded) {
+  checkQueries(queries);
   if (k < 1) throw std::invalid_argument("k must be at least 1");
   const int64_t q = queries.size(0), count = count_;
   if (offsets.numel() != q + 1) throw std::invalid_argument("exclusion offsets must have Q+1 entries");

@@ -23,9 +23,12 @@ class ItemMatrix {
   // queries [Q,d]; offsets [Q+1] and excluded (CSR: query q excludes
   // excluded[offsets[q] .. offsets[q+1]) ).
   TopK topK(const torch::Tensor& queries, int64_t k, const torch::Tensor& offsets, const torch::Tensor& excluded);
+  // Every item's score for each query: [Q,I] float32 (the same products topK ranks).
+  torch::Tensor scores(const torch::Tensor& queries);
 
  private:
   const torch::Tensor& prepared();
+  void checkQueries(const torch::Tensor& queries) const;
   torch::Tensor raw_, prepared_;
   std::mutex mutex_;
   int64_t count_, dim_;

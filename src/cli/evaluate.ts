@@ -3,7 +3,7 @@ import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { evaluate, type EvalResult } from '../eval/evaluate.js';
 import { saveEvaluation } from '../eval/results.js';
-import { makeRecommender } from '../rank/registry.js';
+import { makeRecommender } from '../app/registry.js';
 
 export function register(program: Command): void {
   program

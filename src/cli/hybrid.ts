@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
-import { chooseWeights, saveHybrid } from '../rank/hybrid.js';
-import { makeRecommender } from '../rank/registry.js';
+import { chooseWeights, saveHybrid } from '../hybrid/hybrid.js';
+import { makeRecommender } from '../app/registry.js';
 import { UserError } from '../util/errors.js';
 import { parseNumberFlag } from './flags.js';
 

@@ -3,17 +3,9 @@ import { loadDataset } from '../data/dataset.js';
 import type { HistoryEntry } from '../data/verbalize.js';
 import { Workspace } from '../data/workspace.js';
 import { readHistoryFile, resolveHistory } from '../rank/history-input.js';
-import { R2ENDRecommender } from '../rank/r2end.js';
+import { R2ENDRecommender } from '../r2end/recommender.js';
 import { UserError } from '../util/errors.js';
 import { parseIntFlag } from './flags.js';
-
-/** Indices of the k best scores (score descending, lower index first among equals). */
-export function topIndices(scores: Float32Array, k: number, exclude: ReadonlySet<number> = new Set()): number[] {
-  const order: number[] = [];
-  for (let i = 0; i < scores.length; i++) if (!exclude.has(i)) order.push(i);
-  order.sort((a, b) => scores[b] - scores[a] || a - b);
-  return order.slice(0, k);
-}
 
 export function register(program: Command): void {
   program
@@ -46,15 +38,12 @@ export function register(program: Command): void {
         await rec.fit(ds);
         // Asked for now: the history is verbalised relative to its latest entry.
         const time = Math.max(...entries.map((e) => e.timestamp));
-        const scores = await rec.scoreEntries(entries, time);
-        const seen = new Set(
-          o.excludeSeen ? entries.flatMap((e) => ('item' in e ? [ds.itemIndex.get(e.item.id)!] : [])) : [],
-        );
-        const items = topIndices(scores, k, seen).map((i) => ({
-          item_id: ds.items[i].id,
-          title: ds.items[i].title,
-          score: scores[i],
-        }));
+        const seen = o.excludeSeen ? entries.flatMap((e) => ('item' in e ? [ds.itemIndex.get(e.item.id)!] : [])) : [];
+        const top = await rec.index.matrix.topK(await rec.embed([rec.entriesText(entries, time)]), k, [seen]);
+        const items = Array.from(top.indices)
+          .map((i, r) => ({ i, score: top.scores[r] }))
+          .filter(({ i }) => i >= 0)
+          .map(({ i, score }) => ({ item_id: ds.items[i].id, title: ds.items[i].title, score }));
         if (o.json) process.stdout.write(`${JSON.stringify({ items })}\n`);
         else
           process.stdout.write(

@@ -1,7 +1,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { Command } from 'commander';
 import { Workspace } from '../data/workspace.js';
-import { renderReport } from '../eval/report.js';
+import { renderReport } from '../report/report.js';
 
 export function register(program: Command): void {
   program

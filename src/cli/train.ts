@@ -12,8 +12,8 @@ import {
   type SequentialKind,
 } from '../sequential/config.js';
 import { trainSequential } from '../sequential/train.js';
-import { ABLATIONS, readConfigFile, resolveConfig, type ConfigLayer, type TrainConfig } from '../train/config.js';
-import { trainR2END } from '../train/r2end.js';
+import { ABLATIONS, readConfigFile, resolveConfig, type ConfigLayer, type TrainConfig } from '../r2end/config.js';
+import { trainR2END } from '../r2end/train.js';
 import { UserError } from '../util/errors.js';
 import { formatDuration } from '../util/progress.js';
 import { parseIntFlag, parseNumberFlag } from './flags.js';

@@ -10,7 +10,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { check, UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { EngineEncoder, type EncoderLoadOptions } from './engine-encoder.js';
-import { readSafetensors, type NamedTensor } from './safetensors.js';
+import { readSafetensors, type NamedTensor } from '../io/safetensors.js';
 import type { Tokenizer } from './types.js';
 
 export interface BertConfig {

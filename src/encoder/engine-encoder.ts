@@ -17,7 +17,7 @@ import {
   type TensorData,
   type TrainerOptions,
 } from '../engine/native.js';
-import { writeSafetensors, type NamedTensor } from './safetensors.js';
+import { writeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import type { EncodeOptions, TextEncoder, Tokenizer } from './types.js';
 
 export interface EncoderSpec {

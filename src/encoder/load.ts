@@ -5,7 +5,7 @@ import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { loadBertDirectory } from './bert.js';
 import type { EncoderLoadOptions, EngineEncoder } from './engine-encoder.js';
-import { readSafetensors } from './safetensors.js';
+import { readSafetensors } from '../io/safetensors.js';
 import { createUseLite, loadUseLite, useLiteMarkerFile } from './use-lite.js';
 
 /**

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { EngineEncoder, type EncoderLoadOptions } from './engine-encoder.js';
-import type { NamedTensor } from './safetensors.js';
+import type { NamedTensor } from '../io/safetensors.js';
 import { UseLiteTokenizer } from './use-lite-tokenizer.js';
 
 /** The stock graph reads 128 tokens; the re-implementation accepts more when asked. */

@@ -104,6 +104,7 @@ export interface NativeItemMatrix {
     k: number,
     exclusions: { offsets: TensorData; indices: TensorData },
   ): Promise<{ indices: TensorData; scores: TensorData }>;
+  scores(queries: TensorData): Promise<TensorData>;
 }
 
 interface Addon {

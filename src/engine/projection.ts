@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { check } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
-import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
+import { readSafetensors, writeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import {
   createModel,
   createTrainer,

@@ -40,6 +40,19 @@ export class ItemMatrix {
     });
   }
 
+  /** Every item's score for each query: queries [Q,dim] -> scores [Q,count], row-major. */
+  async scores(queries: Float32Array): Promise<Float32Array> {
+    const q = this.rows(queries);
+    if (q === 0) return new Float32Array(0);
+    return (await this.native.scores(matrix(queries, q, this.dim, 'queries'))).data as Float32Array;
+  }
+
+  private rows(queries: Float32Array): number {
+    const q = queries.length / this.dim;
+    check(Number.isInteger(q), `topK: the query array must hold whole rows of ${this.dim}`);
+    return q;
+  }
+
   /** The k best items for each query (queries [Q,dim] row-major). */
   async topK(
     queries: Float32Array,
@@ -47,8 +60,7 @@ export class ItemMatrix {
     exclude: ReadonlyArray<ReadonlyArray<number>> = [],
   ): Promise<TopKResult> {
     check(Number.isInteger(k) && k > 0, `topK: k must be a positive integer, got ${k}`);
-    const q = queries.length / this.dim;
-    check(Number.isInteger(q), `topK: the query array must hold whole rows of ${this.dim}`);
+    const q = this.rows(queries);
     check(exclude.length === 0 || exclude.length === q, `topK: exclude has ${exclude.length} lists for ${q} queries`);
     const offsets = new Int32Array(q + 1);
     let total = 0;

@@ -49,6 +49,21 @@ export function longTailItems(ds: Dataset): Uint8Array {
  * coverage comes from one partial selection pass, so no score list is ever sorted.
  */
 export async function evaluate(rec: Recommender, ds: Dataset, opts: EvalOptions): Promise<EvalResult> {
+  return evaluateScorer({ name: rec.name, describe: () => rec.describe(), score: (_, h) => rec.score(h) }, ds, opts);
+}
+
+/**
+ * What the evaluator ranks by: scores of every item for a batch of users (their indices in the
+ * dataset, and their histories for the split). A model under training validates through this
+ * with vectors it already holds per user, so every model is selected by the same rule.
+ */
+export interface UserScorer {
+  name: string;
+  describe(): Record<string, string | number | boolean>;
+  score(users: readonly number[], histories: readonly History[]): Promise<Float32Array>;
+}
+
+export async function evaluateScorer(rec: UserScorer, ds: Dataset, opts: EvalOptions): Promise<EvalResult> {
   const start = performance.now();
   const nItems = ds.items.length;
   const users = opts.users ?? Array.from(ds.userIds.keys());
@@ -67,9 +82,10 @@ export async function evaluate(rec: Recommender, ds: Dataset, opts: EvalOptions)
   });
 
   for (let b = 0; b < users.length; b += batchSize) {
-    const cases = users.slice(b, b + batchSize).map((u) => evalCase(ds, u, opts.split));
+    const batch = users.slice(b, b + batchSize);
+    const cases = batch.map((u) => evalCase(ds, u, opts.split));
     const histories: History[] = cases.map((c) => ({ items: c.history, times: c.historyTimes, time: c.targetTime }));
-    const scores = await rec.score(histories);
+    const scores = await rec.score(batch, histories);
     if (scores.length !== cases.length * nItems)
       throw new Error(`${rec.name}.score returned ${scores.length} scores, expected ${cases.length} x ${nItems}`);
     cases.forEach((c, r) => {

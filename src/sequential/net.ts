@@ -4,10 +4,10 @@
  * (`model.safetensors` with the parameters under the engine's names, `sequential.json`).
  */
 import { join } from 'node:path';
-import { readSafetensors, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
+import { readSafetensors, writeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { createModel, createTrainer, type NativeModel, type NativeTrainer, type TensorData } from '../engine/native.js';
 import { Random } from '../engine/random.js';
-import { writeAtomic } from '../train/stages.js';
+import { writeAtomic } from '../io/atomic.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { formatIssue } from '../util/zod.js';

@@ -4,24 +4,18 @@ import type { Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import type { History, Recommender } from '../rank/recommender.js';
 import { UserError } from '../util/errors.js';
-import type { SequentialConfig } from './config.js';
 import { INFO_FILE, SequentialNet } from './net.js';
-import { readRecord, trainSequential, type SequentialRecord } from './train.js';
+import { readRecord, type SequentialRecord } from './train.js';
 
-/** SASRec or GRU4Rec as trained by `r2end train --model sasrec|gru4rec` (the best validation epoch). */
+/** SASRec or GRU4Rec as trained by `r2end train --model sasrec|gru4rec` (the best validation epoch); it never trains. */
 export class SequentialRecommender implements Recommender {
   private net?: SequentialNet;
   private record?: SequentialRecord;
 
-  /**
-   * `train`: settings to train the model with in `fit` when the workspace has none of that
-   * name yet (tests); without it `fit` only loads what `r2end train` made.
-   */
   constructor(
     private readonly ws: Workspace,
     readonly name: string,
     private readonly device?: string,
-    private readonly train?: SequentialConfig,
   ) {}
 
   get dir(): string {
@@ -44,9 +38,8 @@ export class SequentialRecommender implements Recommender {
     };
   }
 
+  /** Loads the trained model (`r2end train --model sasrec|gru4rec` makes it). */
   async fit(ds: Dataset): Promise<void> {
-    if (this.train && !existsSync(join(this.dir, INFO_FILE)))
-      await trainSequential(this.ws, ds, this.train, { name: this.name, log: () => {}, silent: true });
     if (!existsSync(join(this.dir, INFO_FILE))) {
       throw new UserError(
         `no trained model "${this.name}" in ${this.ws.dir} (expected ${join(this.dir, INFO_FILE)}); run \`r2end train --work ${this.ws.dir} --model sasrec|gru4rec --name ${this.name}\``,

@@ -13,12 +13,14 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainLength, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
-import { readSafetensorsFile, writeSafetensors, type NamedTensor } from '../encoder/safetensors.js';
+import { readSafetensorsFile, writeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { resolvePrecision, type NativeTrainer, type TensorData } from '../engine/native.js';
 import { Random } from '../engine/random.js';
 import { evaluate } from '../eval/evaluate.js';
+import { freshSelection, trainWithSelection, type EpochEntry, type SelectionState } from '../eval/selection.js';
 import type { Recommender } from '../rank/recommender.js';
-import { StageRunner, writeAtomic } from '../train/stages.js';
+import { writeAtomic } from '../io/atomic.js';
+import { StageRunner } from '../io/stages.js';
 import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import type { SequentialConfig } from './config.js';
@@ -32,17 +34,8 @@ export interface SequentialRun {
   silent?: boolean;
 }
 
-export interface EpochRecord {
-  epoch: number;
-  /** Mean training loss over the epoch's batches. */
-  loss: number;
-  /** Training time of the epoch (validation excluded). */
-  seconds: number;
-  /** On epochs that were validated. */
-  validNdcg10?: number;
-  validHr10?: number;
-  validSeconds?: number;
-}
+/** One epoch of the training curve. */
+export type EpochRecord = EpochEntry;
 
 /** `training.json` of a sequential model. */
 export interface SequentialRecord {
@@ -66,12 +59,9 @@ export interface SequentialRecord {
 }
 
 /** What the checkpoint carries besides tensors: the loop's state after `epoch`. */
-interface LoopState {
+interface LoopState extends SelectionState {
   key: string;
-  epoch: number;
   curve: EpochRecord[];
-  best: number;
-  bestEpoch: number;
   seconds: number;
   secondsToBest: number;
 }
@@ -181,11 +171,9 @@ export async function trainSequential(
     const checkpoint = join(dir, CHECKPOINT_FILE);
     const key = StageRunner.key(settings);
     const state: LoopState = loadCheckpoint(checkpoint, key, net, trainer) ?? {
+      ...freshSelection(),
       key,
-      epoch: 0,
       curve: [],
-      best: -1,
-      bestEpoch: 0,
       seconds: 0,
       secondsToBest: 0,
     };
@@ -201,54 +189,48 @@ export async function trainSequential(
     };
     const positions = rows.reduce((a, row) => a + row.window.length - 1, 0);
 
-    for (let epoch = state.epoch + 1; epoch <= cfg.epochs && epoch - 1 - state.bestEpoch < cfg.patience; epoch++) {
-      const rng = epochRandom(cfg.seed, epoch);
-      const order = rng.shuffle(rows.map((_, i) => i));
-      const bar = new Progress(`${run.name} epoch ${epoch}/${cfg.epochs}`, order.length, {
-        unit: 'sequences',
-        silent: run.silent,
-      });
-      const start = performance.now();
-      let loss = 0;
-      let batches = 0;
-      for (let b = 0; b < order.length; b += cfg.batchSize) {
-        const chosen = order.slice(b, b + cfg.batchSize);
-        loss += await trainer.step(
-          trainingBatch(
-            chosen.map((i) => rows[i]),
-            cfg,
-            ds.items.length,
-            rng,
-          ),
-        );
-        batches++;
-        bar.tick(chosen.length);
-      }
-      bar.finish();
-      const entry: EpochRecord = { epoch, loss: loss / batches, seconds: (performance.now() - start) / 1000 };
-      state.seconds += entry.seconds;
-      if (epoch % cfg.evalEvery === 0 || epoch === cfg.epochs) {
-        const result = await evaluate(validator, ds, { split: 'valid', silent: true });
-        Object.assign(entry, {
-          validNdcg10: result.metrics['NDCG@10'],
-          validHr10: result.metrics['HR@10'],
-          validSeconds: result.seconds,
+    await trainWithSelection(cfg, state, {
+      train: async (epoch) => {
+        const rng = epochRandom(cfg.seed, epoch);
+        const order = rng.shuffle(rows.map((_, i) => i));
+        const bar = new Progress(`${run.name} epoch ${epoch}/${cfg.epochs}`, order.length, {
+          unit: 'sequences',
+          silent: run.silent,
         });
-        state.seconds += result.seconds;
-        if (result.metrics['NDCG@10'] > state.best) {
-          Object.assign(state, { best: result.metrics['NDCG@10'], bestEpoch: epoch, secondsToBest: state.seconds });
-          net.saveWeights(dir);
+        let loss = 0;
+        let batches = 0;
+        for (let b = 0; b < order.length; b += cfg.batchSize) {
+          const chosen = order.slice(b, b + cfg.batchSize);
+          loss += await trainer.step(
+            trainingBatch(
+              chosen.map((i) => rows[i]),
+              cfg,
+              ds.items.length,
+              rng,
+            ),
+          );
+          batches++;
+          bar.tick(chosen.length);
         }
-      }
-      state.curve.push(entry);
-      state.epoch = epoch;
-      saveCheckpoint(checkpoint, net, trainer, state);
-      const valid =
-        entry.validNdcg10 === undefined
-          ? ''
-          : `, validation NDCG@10 ${entry.validNdcg10.toFixed(4)} HR@10 ${entry.validHr10!.toFixed(4)}`;
-      run.log(`${run.name} epoch ${epoch}: loss ${entry.loss.toFixed(4)}${valid} (${entry.seconds.toFixed(1)} s)`);
-    }
+        bar.finish();
+        return loss / batches;
+      },
+      validate: () => evaluate(validator, ds, { split: 'valid', silent: true }),
+      onBest: () => net.saveWeights(dir),
+      onEpoch: (entry) => {
+        state.seconds += entry.seconds + (entry.validSeconds ?? 0);
+        if (state.bestEpoch === entry.epoch) state.secondsToBest = state.seconds;
+        state.curve.push(entry);
+        saveCheckpoint(checkpoint, net, trainer, state);
+        const valid =
+          entry.validNdcg10 === undefined
+            ? ''
+            : `, validation NDCG@10 ${entry.validNdcg10.toFixed(4)} HR@10 ${entry.validHr10!.toFixed(4)}`;
+        run.log(
+          `${run.name} epoch ${entry.epoch}: loss ${entry.loss.toFixed(4)}${valid} (${entry.seconds.toFixed(1)} s)`,
+        );
+      },
+    });
 
     const trained = state.curve;
     const record: SequentialRecord = {

@@ -27,8 +27,18 @@ export class ItemIndex {
     return this.ranker;
   }
 
-  static create(items: readonly Item[], z: Float32Array, zDim: number, e: Float32Array, eDim: number): ItemIndex {
-    return new ItemIndex(items, new Map(items.map((it, i) => [it.id, i])), z, zDim, e, eDim, items.length);
+  /** The trained snapshot; `ranker` is the model's own engine copy of z, so it is not held twice. */
+  static create(
+    items: readonly Item[],
+    z: Float32Array,
+    zDim: number,
+    e: Float32Array,
+    eDim: number,
+    ranker?: ItemMatrix,
+  ): ItemIndex {
+    const index = new ItemIndex(items, new Map(items.map((it, i) => [it.id, i])), z, zDim, e, eDim, items.length);
+    index.ranker = ranker;
+    return index;
   }
 
   get count(): number {

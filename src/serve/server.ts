@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Workspace } from '../data/workspace.js';
-import { renderReport } from '../eval/report.js';
+import { renderReport } from '../report/report.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 import type { Metrics } from './metrics.js';

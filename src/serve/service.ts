@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Item } from '../data/types.js';
-import { itemText, verbalizeHistory, type HistoryEntry } from '../data/verbalize.js';
+import { itemText, type HistoryEntry } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
-import { topIndices } from '../cli/recommend.js';
 import { resolveHistory, type HistoryEntryOptionalTime } from '../rank/history-input.js';
-import { R2ENDRecommender } from '../rank/r2end.js';
-import type { TrainingRecord } from '../train/record.js';
-import { loadMatrix } from '../train/vectors.js';
+import { FILES } from '../r2end/bundle.js';
+import { R2ENDRecommender } from '../r2end/recommender.js';
+import type { TrainingRecord } from '../r2end/record.js';
+import { loadMatrix } from '../io/matrices.js';
 import { UserError } from '../util/errors.js';
-import { Explainer, type Explanation } from './explanations.js';
+import { Explainer, type Explanation } from '../r2end/explanations.js';
 import { ItemIndex } from './item-index.js';
 import { ItemStore, type StoredItem } from './item-store.js';
 import type { Metrics } from './metrics.js';
@@ -58,6 +58,8 @@ export class RecommendationService {
   /** z_u by history text, least recently used first: the student is fixed, so a text's vector never changes. */
   private readonly cache = new Map<string, Float32Array>();
   private readonly cacheSize: number;
+  /** Training items by count, most popular first (lower index first among equals). */
+  private popularOrder?: number[];
 
   private constructor(
     private readonly ws: Workspace,
@@ -82,16 +84,16 @@ export class RecommendationService {
     const ds = loadDataset(ws);
     const rec = new R2ENDRecommender(ws, options.model ?? 'r2end', options.device ?? 'cpu');
     await rec.fit(ds);
-    const record = JSON.parse(readFileSync(join(rec.dir, 'training.json'), 'utf8')) as TrainingRecord;
-    const z = loadMatrix(join(rec.dir, 'index.safetensors'), 'z');
-    const e = loadMatrix(join(rec.dir, 'items.safetensors'), 'e');
+    const record = rec.record;
+    const { z, dim, matrix } = rec.index;
+    const e = loadMatrix(join(rec.dir, FILES.items), 'e');
     const store = new ItemStore(ws, rec.name);
     const service = new RecommendationService(
       ws,
       ds,
       rec,
       record,
-      ItemIndex.create(ds.items, z.data, z.cols, e.data, e.cols),
+      ItemIndex.create(ds.items, z, dim, e.data, e.cols, matrix),
       store,
       Explainer.load(ws, ds, rec.dir, record),
       trainCounts(ds),
@@ -147,7 +149,7 @@ export class RecommendationService {
   ): Promise<Recommended[]> {
     // Asked for now: the history is verbalised relative to its latest entry (as the CLI does).
     const time = Math.max(...entries.map((e) => e.timestamp));
-    const text = verbalizeHistory(entries, time, this.rec.info.verbalize);
+    const text = this.rec.entriesText(entries, time);
     const exclude = excludeSeen
       ? entries.flatMap((e) => ('item' in e ? [this.index.itemIndex.get(e.item.id)!] : []))
       : [];
@@ -216,7 +218,10 @@ export class RecommendationService {
 
   /** The most popular items in training (the baseline the page compares with). */
   popular(k: number): Array<{ item_id: string; title: string; score: number }> {
-    return topIndices(Float32Array.from(this.popularity), k).map((i) => ({
+    this.popularOrder ??= Array.from(this.popularity.keys())
+      .sort((a, b) => this.popularity[b] - this.popularity[a] || a - b)
+      .slice(0, LIMITS.k);
+    return this.popularOrder.slice(0, k).map((i) => ({
       item_id: this.index.items[i].id,
       title: this.index.items[i].title,
       score: this.popularity[i],

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEncoder } from '../../src/encoder/load.js';
-import { readSafetensors, writeSafetensors } from '../../src/encoder/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { loadUseLite } from '../../src/encoder/use-lite.js';
 import { UserError } from '../../src/util/errors.js';
 import { temporaryDir, tinyBert } from '../support/fixtures.js';

@@ -60,9 +60,10 @@ export function plainDataset(
 
 /**
  * A small dataset where every user has `perUser` interactions on a shared pool of items, so a
- * 3-core keeps everything. Item i's successor in every sequence is item i+1 (mod pool).
+ * 3-core keeps everything. Item i's successor in every sequence is item i+1 (mod pool). With
+ * `coldItem`, one more user ends on item "cold", which nothing else has (kept only with k-core 1).
  */
-export function sequentialDataset(users = 12, pool = 8, perUser = 6): string {
+export function sequentialDataset(users = 12, pool = 8, perUser = 6, coldItem = false): string {
   const rows: Array<[string, string, number]> = [];
   for (let u = 0; u < users; u++) {
     for (let p = 0; p < perUser; p++) rows.push([`u${u}`, `i${(u + p) % pool}`, 1_600_000_000 + p * 86_400 + u]);
@@ -73,6 +74,11 @@ export function sequentialDataset(users = 12, pool = 8, perUser = 6): string {
     categories: [['Beauty', i % 2 ? 'Hair' : 'Skin']],
     brand: i % 3 ? 'Acme' : null,
   }));
+  if (coldItem) {
+    for (let p = 0; p < 3; p++) rows.push(['ucold', `i${p}`, 1_600_000_000 + p * 86_400]);
+    rows.push(['ucold', 'cold', 1_600_000_000 + 3 * 86_400]);
+    items.push({ id: 'cold', title: 'Brand new serum', categories: [['Beauty', 'Skin']], brand: 'Acme' });
+  }
   return plainDataset(rows, items);
 }
 

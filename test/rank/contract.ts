@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evalCase, loadDataset, type Dataset } from '../../src/data/dataset.js';
+import { evalCase, loadDataset, trainCounts, type Dataset } from '../../src/data/dataset.js';
 import { prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
@@ -9,12 +9,17 @@ import { runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
 export interface ContractOptions {
   /** Allowed absolute difference between scores computed in different batches. */
   tolerance?: number;
+  /** Trains the model in a workspace before `fit` loads it (trained models; baselines need none). */
+  train?: (ws: Workspace, ds: Dataset) => Promise<void>;
 }
 
-/** A prepared workspace on the sequential fixture, taught by the template teacher. */
+/**
+ * A prepared workspace on the sequential fixture, taught by the template teacher, with one
+ * cold item: the only interaction of item "cold" is a user's test item, so training never sees it.
+ */
 export async function contractWorkspace(): Promise<Workspace> {
   const ws = Workspace.open(tempDir(), { create: true });
-  await prepare(ws, { data: sequentialDataset(), format: 'plain', kcore: 1, missingMeta: 'error' });
+  await prepare(ws, { data: sequentialDataset(12, 8, 6, true), format: 'plain', kcore: 1, missingMeta: 'error' });
   const taught = runCli(['teach', '--work', ws.dir, '--backend', 'template']);
   assert.equal(taught.status, 0, taught.stderr);
   return ws;
@@ -56,9 +61,13 @@ export function recommenderContract(
       return { items: c.history, times: c.historyTimes };
     });
 
-  // One workspace for the suite: a model that trains in `fit` trains once.
+  const trained = async (ws: Workspace, ds = loadDataset(ws)) => {
+    await opts.train?.(ws, ds);
+    return ws;
+  };
+  // One workspace for the suite: a trained model trains once.
   let shared: Promise<Workspace> | undefined;
-  const workspace = () => (shared ??= contractWorkspace());
+  const workspace = () => (shared ??= contractWorkspace().then((ws) => trained(ws)));
 
   test(`${label}: scores every item for every history, finite, and describes itself`, async () => {
     const ws = await workspace();
@@ -69,8 +78,37 @@ export function recommenderContract(
     const scores = await rec.score(h);
     assert.equal(scores.length, h.length * ds.items.length);
     assert.ok(scores.every(Number.isFinite), 'all scores finite');
-    assert.ok(Object.keys(rec.describe()).length > 0);
-    assert.ok(rec.name.length > 0);
+    assert.equal(typeof rec.describe().model, 'string', 'describe() names the model');
+  });
+
+  test(`${label}: a history's time defaults to its latest entry, and any time gives finite scores`, async () => {
+    const ws = await workspace();
+    const ds = loadDataset(ws);
+    const rec = make(ws);
+    await rec.fit(ds);
+    const h = histories(ds).slice(0, 4);
+    const at = (shift: number) => h.map((x) => ({ ...x, time: x.times[x.times.length - 1] + shift }));
+    near(await rec.score(at(0)), await rec.score(h), 'time = latest entry vs time omitted');
+    const later = await rec.score(at(10 * 365 * 86_400));
+    assert.equal(later.length, h.length * ds.items.length);
+    assert.ok(later.every(Number.isFinite), 'scores ten years later are finite');
+  });
+
+  test(`${label}: an item with no training interaction is scored from content when scoresUnseenItems says so`, async (t) => {
+    const ws = await workspace();
+    const ds = loadDataset(ws);
+    const rec = make(ws);
+    await rec.fit(ds);
+    if (!rec.scoresUnseenItems) {
+      t.skip('scores items from interactions only: a hybrid gives cold items the neutral score instead');
+      return;
+    }
+    const cold = ds.itemIndex.get('cold')!;
+    assert.equal(trainCounts(ds)[cold], 0, 'the fixture item "cold" has no training interaction');
+    const n = ds.items.length;
+    const scores = await rec.score(histories(ds));
+    const coldScores = new Set(ds.userIds.map((_, u) => scores[u * n + cold]));
+    assert.ok(coldScores.size > 1, 'the cold item scores differently for different histories');
   });
 
   test(`${label}: deterministic, and each row depends only on its own history`, async () => {
@@ -107,10 +145,12 @@ export function recommenderContract(
     const ds = loadDataset(ws);
     const a = make(ws);
     await a.fit(ds);
-    // A second workspace, so a model that trains in `fit` trains again on the changed data.
+    // A second workspace, so a trained model trains again on the changed data.
     const other = await contractWorkspace();
+    const changed = withTestChanged(loadDataset(other));
+    await trained(other, changed);
     const b = make(other);
-    await b.fit(withTestChanged(loadDataset(other)));
+    await b.fit(changed);
     const h = histories(ds);
     near(await b.score(h), await a.score(h), 'scores after changing test items');
   });

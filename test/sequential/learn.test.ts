@@ -4,8 +4,7 @@ import { test } from 'node:test';
 import { evalCase, loadDataset } from '../../src/data/dataset.js';
 import { LOSSES, SEQUENTIAL_MODELS } from '../../src/sequential/config.js';
 import { SequentialNet } from '../../src/sequential/net.js';
-import { SequentialRecommender } from '../../src/sequential/recommender.js';
-import { sequenceWorkspace, tinyConfig } from './support.js';
+import { sequenceWorkspace, tinyConfig, trainedSequential } from './support.js';
 
 const POOL = 8;
 
@@ -18,13 +17,12 @@ for (const { model, loss, precision } of variants) {
   test(`${model} (${loss}, ${precision}) learns that item i is followed by item i+1`, async () => {
     const ws = await sequenceWorkspace(40, POOL, 10);
     const ds = loadDataset(ws);
-    const rec = new SequentialRecommender(
+    const rec = await trainedSequential(
       ws,
+      ds,
       `${model}-${loss}`,
-      'cpu',
       tinyConfig(model, { loss, precision, epochs: 40, patience: 40 }),
     );
-    await rec.fit(ds);
     // Every user's validation and test history (the test one longer than maxLength) ends in
     // some item i; the model must rank i+1 first.
     for (const split of ['valid', 'test'] as const) {
@@ -46,8 +44,7 @@ test('the same seed trains the same model; another seed another one; the saved m
     times: new Float64Array(s.length - 1),
   }));
   const scores = async (name: string, seed: number) => {
-    const rec = new SequentialRecommender(ws, name, 'cpu', tinyConfig('sasrec', { seed, epochs: 3, dropout: 0.5 }));
-    await rec.fit(ds);
+    const rec = await trainedSequential(ws, ds, name, tinyConfig('sasrec', { seed, epochs: 3, dropout: 0.5 }));
     return rec.score(histories);
   };
   const a = await scores('a', 1);

@@ -2,7 +2,10 @@
 // and small, fast settings.
 import { prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
+import type { Dataset } from '../../src/data/dataset.js';
 import { resolveSequentialConfig, type SequentialConfig, type SequentialKind } from '../../src/sequential/config.js';
+import { SequentialRecommender } from '../../src/sequential/recommender.js';
+import { trainSequential } from '../../src/sequential/train.js';
 import { sequentialDataset, tempDir } from '../helpers/fixtures.js';
 
 /** A prepared workspace where every user walks i0 -> i1 -> ... (mod pool), each from its own start. */
@@ -32,4 +35,17 @@ export function tinyConfig(model: SequentialKind, values: Record<string, unknown
       },
     },
   ]);
+}
+
+/** Trains model `name` with `cfg` (skipped when it is trained already), then loads it. */
+export async function trainedSequential(
+  ws: Workspace,
+  ds: Dataset,
+  name: string,
+  cfg: SequentialConfig,
+): Promise<SequentialRecommender> {
+  await trainSequential(ws, ds, cfg, { name, log: () => {}, silent: true });
+  const rec = new SequentialRecommender(ws, name, 'cpu');
+  await rec.fit(ds);
+  return rec;
 }

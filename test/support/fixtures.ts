@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { writeRandomBert, type RandomBertShape } from '../../src/encoder/random-bert.js';
+import { writeRandomBert, type RandomBertShape } from '../../testing/random-bert.js';
 
 export const miniLmTokenizerDir = '/work/shared/models/all-MiniLM-L6-v2-tokenizer';
 

@@ -8,7 +8,7 @@ import { planJobs, promptSettings } from '../../src/teacher/config.js';
 import { loadTeacherOutputs } from '../../src/teacher/outputs.js';
 import { TeacherStore } from '../../src/teacher/store.js';
 import { UserError } from '../../src/util/errors.js';
-import { fakeAnswer } from './fake-openai.js';
+import { fakeAnswer } from '../../testing/fake-openai.js';
 import { config, leakFixture, runCli, tempDir, viewOf } from './helpers.js';
 
 interface BatchLine {

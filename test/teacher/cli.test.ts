@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { REASONING_TEMPLATE } from '../../src/teacher/templates.js';
-import { startFakeServer } from './fake-openai.js';
+import { startFakeServer } from '../../testing/fake-openai.js';
 import { leakFixture, runCli, tempDir } from './helpers.js';
 
 async function workDir(): Promise<string> {

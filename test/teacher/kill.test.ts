@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
-import { startFakeServer } from './fake-openai.js';
+import { startFakeServer } from '../../testing/fake-openai.js';
 import { CLI, DATASETS, runCli, tempDir } from './helpers.js';
 
 const CONCURRENCY = 4;

@@ -5,7 +5,7 @@ import { OpenAIBackend, type OpenAIOptions } from '../../src/teacher/openai.js';
 import { runJobs } from '../../src/teacher/runner.js';
 import { TeacherStore } from '../../src/teacher/store.js';
 import { UserError } from '../../src/util/errors.js';
-import { fakeAnswer, promptHash, startFakeServer, type Fault } from './fake-openai.js';
+import { fakeAnswer, promptHash, startFakeServer, type Fault } from '../../testing/fake-openai.js';
 import { config, leakFixture, viewOf } from './helpers.js';
 
 const FIRST_FAULTS: Fault[] = [

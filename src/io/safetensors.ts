@@ -3,8 +3,9 @@
  * header of name -> {dtype, shape, data_offsets}, then the raw little-endian data), so weights
  * move between r2end and the Python ecosystem. Floating tensors are read as float32.
  */
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { writeAtomic } from './atomic.js';
 
 export interface NamedTensor {
   shape: number[];
@@ -147,7 +148,5 @@ export function writeSafetensors(
     Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, at);
     at += t.data.byteLength;
   }
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, out);
-  renameSync(temporary, path);
+  writeAtomic(path, out);
 }

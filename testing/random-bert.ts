@@ -4,9 +4,9 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Random } from '../engine/random.js';
-import { writePoolingConfig, type BertConfig } from './bert.js';
-import { writeSafetensors, type NamedTensor } from './safetensors.js';
+import { Random } from '../src/engine/random.js';
+import { writePoolingConfig, type BertConfig } from '../src/encoder/bert.js';
+import { writeSafetensors, type NamedTensor } from '../src/io/safetensors.js';
 
 export interface RandomBertShape {
   hiddenSize: number;

@@ -1,3 +1,5 @@
+import type { EpochEntry } from '../eval/selection.js';
+
 /**
  * What a training run leaves beside its model bundle (`training.json`): the facts a report and
  * a model card need: which data, teacher, encoder and settings, the curves, and timings.
@@ -16,8 +18,8 @@ export interface TrainingRecord {
   curves: {
     /** Distillation MSE per logged step. */
     distill: Array<{ step: number; loss: number }>;
-    /** Projection InfoNCE (+ L_reg) per epoch, with validation NDCG@10 for early stopping. */
-    projection: Array<{ epoch: number; loss: number; validNdcg10: number }>;
+    /** Projection InfoNCE (+ L_reg) per epoch, validated (NDCG@10, HR@10) like every model. */
+    projection: Array<EpochEntry & { validNdcg10: number }>;
   };
   /** Student vs pretrained encoder: distances to the reasoning targets of held-out users. */
   alignment?: {

@@ -7,9 +7,9 @@ import { SEQUENTIAL_MODELS } from '../sequential/config.js';
 import { INFO_FILE } from '../sequential/net.js';
 import { SequentialRecommender } from '../sequential/recommender.js';
 import { UserError } from '../util/errors.js';
-import { HYBRID_FILE, HybridRecommender } from './hybrid.js';
-import { R2ENDRecommender } from './r2end.js';
-import type { Recommender } from './recommender.js';
+import { HYBRID_FILE, HybridRecommender } from '../hybrid/hybrid.js';
+import { R2ENDRecommender } from '../r2end/recommender.js';
+import type { Recommender } from '../rank/recommender.js';
 
 /** Recommenders that need nothing but the training data. */
 export const BASELINES: Record<string, () => Recommender> = {

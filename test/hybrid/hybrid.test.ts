@@ -4,10 +4,10 @@ import { ItemKnnRecommender } from '../../src/baselines/itemknn.js';
 import { PopRecommender } from '../../src/baselines/pop.js';
 import { loadDataset, trainCounts } from '../../src/data/dataset.js';
 import { evaluate } from '../../src/eval/evaluate.js';
-import { chooseWeights, HybridRecommender, weightGrid } from '../../src/rank/hybrid.js';
+import { chooseWeights, HybridRecommender, weightGrid } from '../../src/hybrid/hybrid.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
 import { runCli } from '../helpers/fixtures.js';
-import { contractDataset, contractWorkspace, recommenderContract } from './contract.js';
+import { contractDataset, contractWorkspace, recommenderContract } from '../rank/contract.js';
 
 recommenderContract(
   'hybrid (itemknn + pop)',

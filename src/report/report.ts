@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '../data/workspace.js';
-import type { TrainingRecord } from '../train/record.js';
+import type { TrainingRecord } from '../r2end/record.js';
 import { readJsonFile } from '../util/json-file.js';
-import type { EvalResult } from './evaluate.js';
-import { latestEvaluations } from './results.js';
+import type { EvalResult } from '../eval/evaluate.js';
+import { latestEvaluations } from '../eval/results.js';
 import { barChart, histogram, lineChart } from './svg.js';
 
 const METRICS = ['HR@5', 'NDCG@5', 'HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR'];

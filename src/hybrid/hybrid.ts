@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { evalCase, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { expectedHit, expectedNdcg } from '../eval/metrics.js';
-import { writeAtomic } from '../train/stages.js';
+import { writeAtomic } from '../io/atomic.js';
 import { check, UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { Progress } from '../util/progress.js';
-import type { History, Recommender } from './recommender.js';
+import type { History, Recommender } from '../rank/recommender.js';
 
 /**
  * A hybrid of trained recommenders (e.g. R2END's text side with SASRec's collaborative side):

@@ -1,19 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomic } from './atomic.js';
 
 interface StageState {
   /** Hash of the settings the stage's outputs depend on. */
   key: string;
   seconds: number;
   finished: string;
-}
-
-/** Writes a file so that a reader (or a killed writer) never sees half of it. */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { barChart, histogram, lineChart } from '../../src/eval/svg.js';
+import { barChart, histogram, lineChart } from '../../src/report/svg.js';
 
 test('charts are well-formed SVG with escaped labels and one mark per value', () => {
   const line = lineChart('Loss <train>', 'step', 'MSE', [{ name: 'a & b', x: [0, 1, 2], y: [3, 2, 1] }]);

@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { ItemMatrix } from '../engine/topk.js';
+import { loadMatrix } from '../io/matrices.js';
 import { loadTeacherOutputs } from '../teacher/outputs.js';
-import type { TrainConfig } from '../train/config.js';
-import { distillationUsers } from '../train/r2end.js';
-import type { TrainingRecord } from '../train/record.js';
-import { loadMatrix } from '../train/vectors.js';
+import { UserError } from '../util/errors.js';
+import { FILES } from './bundle.js';
+import type { TrainConfig } from './config.js';
+import type { TrainingRecord } from './record.js';
 
 export interface Explanation {
   user_id: string;
@@ -27,22 +27,26 @@ export class Explainer {
     private readonly texts: string[],
   ) {}
 
-  /** From a trained model's targets.safetensors; undefined when the model has no reasoning targets. */
+  /**
+   * From a trained model's reasoning targets, whose metadata lists the user of every row;
+   * undefined for a model trained without reasoning (ablation no-reasoning).
+   */
   static load(ws: Workspace, ds: Dataset, modelDir: string, record: TrainingRecord): Explainer | undefined {
-    const file = join(modelDir, 'targets.safetensors');
-    if (!existsSync(file) || record.ablation === 'no-reasoning') return undefined;
-    const cfg = record.config as unknown as TrainConfig;
-    const teacher = loadTeacherOutputs(ws, cfg.teacher, ds);
-    // targets.safetensors holds the distilled users, then the held-out ones, in this order.
-    const { distilled, heldOut } = distillationUsers(ds, teacher, cfg);
-    const rows = [...distilled, ...heldOut];
+    if (record.ablation === 'no-reasoning') return undefined;
+    const file = join(modelDir, FILES.targets);
     const m = loadMatrix(file, 'targets');
-    if (m.rows !== rows.length) return undefined;
-    return new Explainer(
-      new ItemMatrix(m.data, m.cols, { metric: 'cosine' }),
-      rows.map((u) => ds.userIds[u]),
-      rows.map((u) => teacher.reasoning.get(u) ?? ''),
-    );
+    const users = m.metadata.users === undefined ? undefined : (JSON.parse(m.metadata.users) as string[]);
+    if (!users || users.length !== m.rows)
+      throw new UserError(
+        `${file}: no list of the user of each row (written by an older r2end); retrain the model's targets with \`r2end train --work ${ws.dir} --name ${record.model} --fresh\``,
+      );
+    const teacher = loadTeacherOutputs(ws, (record.config as unknown as TrainConfig).teacher, ds);
+    const texts = users.map((id) => {
+      const u = ds.userIndex.get(id);
+      if (u === undefined) throw new UserError(`${file}: user "${id}" is not a user of the workspace ${ws.dir}`);
+      return teacher.reasoning.get(u) ?? '';
+    });
+    return new Explainer(new ItemMatrix(m.data, m.cols, { metric: 'cosine' }), users, texts);
   }
 
   get size(): number {

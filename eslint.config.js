@@ -16,4 +16,5 @@ export default tseslint.config(
     },
   },
   { files: ['src/serve/web/**/*.js'], languageOptions: { globals: globals.browser } },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
 );

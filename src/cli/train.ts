@@ -12,7 +12,8 @@ import {
   type SequentialKind,
 } from '../sequential/config.js';
 import { trainSequential } from '../sequential/train.js';
-import { ABLATIONS, readConfigFile, resolveConfig, type ConfigLayer, type TrainConfig } from '../r2end/config.js';
+import { ABLATIONS, resolveConfig, type TrainConfig } from '../r2end/config.js';
+import { readConfigFile, type ConfigLayer } from '../util/config-layers.js';
 import { trainR2END } from '../r2end/train.js';
 import { UserError } from '../util/errors.js';
 import { formatDuration } from '../util/progress.js';

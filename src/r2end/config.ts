@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { verbalizeSchema } from '../data/verbalize.js';
 import { PRECISIONS } from '../engine/native.js';
 import { BACKENDS } from '../teacher/config.js';
-import { UserError } from '../util/errors.js';
-import { formatIssue } from '../util/zod.js';
+import { resolveLayers, type ConfigLayer } from '../util/config-layers.js';
 
 /**
  * Training configuration. Every default is the paper's (appendix D) unless a comment says
@@ -102,52 +100,7 @@ export const trainConfigSchema = z
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
-/** Deep-merges plain objects (later wins); arrays and scalars are replaced. */
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) continue;
-    const b = out[k];
-    out[k] = isPlain(v) && isPlain(b) ? merge(b, v) : v;
-  }
-  return out;
-}
-
-const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-export type ConfigLayer = { source: string; values: Record<string, unknown> };
-
 /** Resolves the layered configuration; `source` names where a bad value came from. */
 export function resolveConfig(layers: ConfigLayer[]): TrainConfig {
   return resolveLayers(trainConfigSchema, layers);
-}
-
-/** Merges layers (later wins) and validates after each, so an error names the layer it came from. */
-export function resolveLayers<S extends z.ZodType>(schema: S, layers: ConfigLayer[]): z.infer<S> {
-  let merged: Record<string, unknown> = {};
-  for (const layer of layers) {
-    const parsed = schema.safeParse(merge(merged, layer.values));
-    if (!parsed.success) {
-      throw new UserError(`${layer.source}: ${formatIssue(parsed.error)}`);
-    }
-    merged = merge(merged, layer.values);
-  }
-  return schema.parse(merged);
-}
-
-export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`--config ${file}: cannot read the file`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`--config ${file}: not valid JSON (${(err as Error).message})`);
-  }
-  if (!isPlain(json)) throw new UserError(`--config ${file}: expected a JSON object`);
-  return json;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PRECISIONS } from '../engine/native.js';
-import { resolveLayers, type ConfigLayer } from '../r2end/config.js';
+import { resolveLayers, type ConfigLayer } from '../util/config-layers.js';
 
 export const SEQUENTIAL_MODELS = ['sasrec', 'gru4rec'] as const;
 export type SequentialKind = (typeof SEQUENTIAL_MODELS)[number];

@@ -14,12 +14,13 @@ export interface ContractOptions {
 }
 
 /**
- * A prepared workspace on the sequential fixture, taught by the template teacher, with one
- * cold item: the only interaction of item "cold" is a user's test item, so training never sees it.
+ * A prepared workspace on the sequential fixture (12 users, 8 items), taught by the template
+ * teacher. With `coldItem` (as the contract suite runs) it has a 13th user whose test item
+ * "cold" nobody else has, so training never sees that item.
  */
-export async function contractWorkspace(): Promise<Workspace> {
+export async function contractWorkspace(coldItem = false): Promise<Workspace> {
   const ws = Workspace.open(tempDir(), { create: true });
-  await prepare(ws, { data: sequentialDataset(12, 8, 6, true), format: 'plain', kcore: 1, missingMeta: 'error' });
+  await prepare(ws, { data: sequentialDataset(12, 8, 6, coldItem), format: 'plain', kcore: 1, missingMeta: 'error' });
   const taught = runCli(['teach', '--work', ws.dir, '--backend', 'template']);
   assert.equal(taught.status, 0, taught.stderr);
   return ws;
@@ -67,7 +68,7 @@ export function recommenderContract(
   };
   // One workspace for the suite: a trained model trains once.
   let shared: Promise<Workspace> | undefined;
-  const workspace = () => (shared ??= contractWorkspace().then((ws) => trained(ws)));
+  const workspace = () => (shared ??= contractWorkspace(true).then((ws) => trained(ws)));
 
   test(`${label}: scores every item for every history, finite, and describes itself`, async () => {
     const ws = await workspace();
@@ -146,7 +147,7 @@ export function recommenderContract(
     const a = make(ws);
     await a.fit(ds);
     // A second workspace, so a trained model trains again on the changed data.
-    const other = await contractWorkspace();
+    const other = await contractWorkspace(true);
     const changed = withTestChanged(loadDataset(other));
     await trained(other, changed);
     const b = make(other);

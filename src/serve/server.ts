@@ -95,7 +95,7 @@ export function buildServer(
   app.get('/healthz', async () => ({ status: 'ok' as const, model: service.model, items: service.items.count }));
   app.get('/metrics', async (_req, reply) => {
     const index = service.items;
-    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    reply.type(metrics.contentType);
     return metrics.render({ indexItems: index.count, addedItems: index.count - index.trained });
   });
   app.get('/openapi.json', async () => openapi);

@@ -190,6 +190,42 @@ test('an added item is recommendable in the next request, needs the token, and p
   }
 });
 
+/** The value of one exposition line such as `name{label="v"}`, or undefined when the series is absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('GET /metrics counts and times requests by route, and carries the default process metrics', async () => {
+  // A server of its own, so the other tests' requests are not in its counts.
+  const fresh = await startServer(work);
+  try {
+    const n = 5;
+    for (let i = 0; i < n; i++) {
+      assert.equal((await postJson(`${fresh.url}/v1/recommend`, { history: HISTORY, k: 3 })).status, 200);
+    }
+    const res = await fetch(`${fresh.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const text = await res.text();
+    assert.equal(sample(text, 'r2end_http_requests_total{method="POST",route="/v1/recommend",status="200"}'), n);
+    assert.equal(sample(text, 'r2end_http_request_duration_seconds_count{route="/v1/recommend"}'), n);
+    assert.equal(sample(text, 'r2end_http_request_duration_seconds_bucket{le="+Inf",route="/v1/recommend"}'), n);
+    // The same history each time: encoded once, then served from the cache.
+    assert.equal(sample(text, 'r2end_history_cache_total{result="miss"}'), 1);
+    assert.equal(sample(text, 'r2end_history_cache_total{result="hit"}'), n - 1);
+    assert.equal(sample(text, 'r2end_encoder_seconds_count'), 1);
+    assert.equal(sample(text, 'r2end_batch_size_sum'), 1);
+    assert.equal(sample(text, 'r2end_index_items'), (await getJson(`${fresh.url}/healthz`)).body.items);
+    assert.ok(sample(text, 'process_cpu_user_seconds_total')! > 0);
+    assert.ok(sample(text, 'process_resident_memory_bytes')! > 0);
+    assert.ok(sample(text, 'nodejs_eventloop_lag_seconds')! >= 0);
+    assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
+  } finally {
+    await fresh.stop();
+  }
+});
+
 test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
   // A long batching window keeps the requests in flight while the signal arrives.
   const extra = await startServer(work, ['--batch-window', '1000']);

@@ -152,9 +152,9 @@ async function main() {
   seconds.train_no_reasoning = cli(['train', '--work', work, '--ablation', 'no-reasoning', ...extra]).seconds;
   evaluateAll(['r2end-no-reasoning'], results);
   save(out);
-  // The best R2END setting found (README, "settings tried"): every other item as a negative (a
-  // softmax over the catalogue), lr 3e-4, up to 100 epochs stopped after 10 without a better
-  // validation NDCG@10, bfloat16 matrix products; for R2END and ablation (1) alike, reusing
+  // The best R2END setting found (bench/README.md, "Settings tried"): every other item as a
+  // negative (a softmax over the catalogue), lr 3e-4, up to 100 epochs stopped after 10 without a
+  // better validation NDCG@10, bfloat16 matrix products; for R2END and ablation (1) alike, reusing
   // everything before the projection.
   const full = [
     '--negatives',

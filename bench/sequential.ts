@@ -19,7 +19,7 @@ const work = process.env.R2END_BENCH_WORK ?? join(tmpdir(), `r2end-bench-sequent
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The SASRec paper's full-ranking figure on beauty that the issue aims at (HR@10). */
+/** The full-ranking HR@10 usually quoted for SASRec-BCE on beauty, which this bench compares against. */
 const PAPER_HR10 = 0.0605;
 
 const MODELS: Array<{ label: string; name: string; args: string[] }> = [

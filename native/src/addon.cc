@@ -59,8 +59,8 @@ Napi::Value InfoJs(const Napi::CallbackInfo& info) {
 
 // Training allocates and frees hundreds of MB of activations per step. With glibc's defaults large
 // blocks are mmapped and unmapped every step, so their pages are faulted in again and again
-// (a MiniLM-shaped training step spent about a quarter of its CPU time in the kernel). Blocks up
-// to 32 MB now stay in the heap for reuse; the price is that freed memory stays with the process.
+// (a large share of a training step's CPU time; bench/README.md). Blocks up to 32 MB now stay in
+// the heap for reuse; the price is that freed memory stays with the process.
 void tuneAllocator() {
 #ifdef __GLIBC__
   mallopt(M_MMAP_THRESHOLD, 32 << 20);

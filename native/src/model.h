@@ -68,8 +68,8 @@ class ComputeScope {
 // While alive (inference only, in a ComputeScope), a low-precision model's Linear layers compute
 // with cached bfloat16 copies of their weights. Autocast casts exactly these weights to bfloat16
 // for every linear anyway (biases stay float32), so the results are bit-identical (tested); it
-// would do so again on every call (2-3 ms of a one-text USE-lite encode), the cache does it once
-// per weight update.
+// would do so again on every call (a noticeable part of a one-text encode), the cache does it
+// once per weight update.
 class CachedLowPrecisionWeights {
  public:
   explicit CachedLowPrecisionWeights(Model& model);

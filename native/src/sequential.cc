@@ -96,8 +96,8 @@ torch::Tensor SequentialModel::loss(const Batch& batch) {
   namespace F = torch::nn::functional;
   if (softmaxLoss) {
     // In chunks of about 16 MB of logits: larger blocks are mmapped afresh on every step (see
-    // tuneAllocator in addon.cc), and faulting their pages in cost 10x the arithmetic here
-    // (1,024 positions x 12,101 items: 1.0 s of CPU per step whole, 0.1 s in chunks).
+    // tuneAllocator in addon.cc), and faulting their pages in costs far more than the arithmetic
+    // (bench/README.md).
     const int64_t rows = std::max<int64_t>(1, (int64_t{1} << 22) / items), n = states.size(0);
     auto sum = F::CrossEntropyFuncOptions().reduction(torch::kSum);
     torch::Tensor total;

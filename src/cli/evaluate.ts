@@ -4,6 +4,8 @@ import { Workspace } from '../data/workspace.js';
 import { evaluate, type EvalResult } from '../eval/evaluate.js';
 import { saveEvaluation } from '../eval/results.js';
 import { makeRecommender } from '../app/registry.js';
+import { saveModelCard } from '../r2end/model-card.js';
+import { R2ENDRecommender } from '../r2end/recommender.js';
 
 export function register(program: Command): void {
   program
@@ -26,6 +28,9 @@ export function register(program: Command): void {
           silent: Boolean(o.json),
         });
         saveEvaluation(ws, result);
+        // The card shows the metrics models are compared by: test split, history not masked.
+        if (rec instanceof R2ENDRecommender && result.split === 'test' && !result.exclude_seen)
+          saveModelCard(rec.dir, rec.record, ds, result);
         process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : formatResult(result));
       } finally {
         ws.close();

@@ -59,9 +59,8 @@ export interface EncoderTrainerOptions extends TrainerOptions {
 
 /**
  * Bytes of the widest activation of one engine call. glibc serves blocks above 32 MB by mmap
- * afresh every time, so an oversized call pays page faults on every layer: USE-lite batches of
- * 48 x 128 tokens (a 38 MB feed-forward activation) spent 40% of their time in the kernel and
- * ran 3-4x slower per text than 16 x 128 (measured under bfloat16). Calls stay well below.
+ * afresh every time, so an oversized call pays page faults on every layer and runs several times
+ * slower per text (bench/README.md). Calls stay well below.
  */
 const MAX_ACTIVATION_BYTES = 16 << 20;
 

@@ -21,6 +21,22 @@ export function latestEvaluations(ws: Workspace): EvalResult[] {
   return rows.map((r) => JSON.parse(r) as EvalResult);
 }
 
+/**
+ * The latest test evaluation of `recommender` with the history not masked (how models are
+ * compared), saved at or after `since` (ISO time) when given: a model retrained under the same
+ * name must not show its predecessor's metrics.
+ */
+export function latestTestEvaluation(ws: Workspace, recommender: string, since?: string): EvalResult | undefined {
+  ensureTable(ws);
+  const row = ws.db
+    .prepare(
+      "SELECT result FROM evaluations WHERE recommender = ? AND split = 'test' AND exclude_seen = 0 AND created >= ? ORDER BY id DESC LIMIT 1",
+    )
+    .pluck()
+    .get(recommender, since ?? '') as string | undefined;
+  return row === undefined ? undefined : (JSON.parse(row) as EvalResult);
+}
+
 function ensureTable(ws: Workspace): void {
   ws.db.exec(
     'CREATE TABLE IF NOT EXISTS evaluations (id INTEGER PRIMARY KEY, recommender TEXT NOT NULL, split TEXT NOT NULL, exclude_seen INTEGER NOT NULL, created TEXT NOT NULL, result TEXT NOT NULL)',

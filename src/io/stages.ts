@@ -41,6 +41,11 @@ export class StageRunner {
     return name in this.state;
   }
 
+  /** When the stage last finished (ISO time), if it has. */
+  finished(name: string): string | undefined {
+    return this.state[name]?.finished;
+  }
+
   /** Runs `fn` unless the stage already finished with the same settings. */
   async run(name: string, settings: unknown, fn: () => Promise<void>): Promise<void> {
     const key = StageRunner.key(settings);

@@ -22,14 +22,14 @@ export const trainConfigSchema = z
     device: z.string().default('cpu'),
     /**
      * Not in the paper: the encoders' compute precision. `auto` = bfloat16 matrix products with
-     * float32 weights, sums and gradients where the CPU multiplies bfloat16 natively (2-3x faster
-     * here, embeddings within cosine 0.9998 of float32), float32 elsewhere.
+     * float32 weights, sums and gradients where the CPU multiplies bfloat16 natively (much faster,
+     * embeddings all but unchanged; see bench/README.md), float32 elsewhere.
      */
     precision: z.enum(PRECISIONS).default('auto'),
     /**
      * The student's history text. Newest first (unlike the teacher prompt): USE-lite keeps only
-     * the first 128 tokens (about three lines), and the most recent purchases matter most.
-     * Measured on beauty_mini: HR@10 0.0686 newest first vs 0.0510 oldest first.
+     * the first 128 tokens (about three lines), so the latest purchases, which matter most, must
+     * come first; see bench/README.md.
      */
     verbalize: verbalizeSchema.prefault({ order: 'newest-first' }),
     /** Which teacher's texts to learn from; unset fields: the workspace's last `teach` run. */
@@ -64,7 +64,8 @@ export const trainConfigSchema = z
         tau: positive.default(0.07),
         /**
          * Not in the paper: the projection's compute precision while it trains. float32 by default
-         * (cheap with 99 negatives); bfloat16 makes a step over every item 2.5x faster here.
+         * (a step with 99 negatives is cheap either way); bfloat16 pays off with every item as a
+         * negative (bench/README.md, projection).
          */
         precision: z.enum(PRECISIONS).default('float32'),
         /** Negatives each positive meets; `all` = every other item (a full softmax, shared by the batch). */

@@ -4,7 +4,7 @@
  * projection with InfoNCE + L_reg selected on validation, bundle. Each stage is one function over
  * a shared context; the StageRunner records a stage as finished only after its outputs exist.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainLength, type Dataset } from '../data/dataset.js';
 import { itemText } from '../data/verbalize.js';
@@ -16,6 +16,7 @@ import { ProjectionHead } from '../engine/projection.js';
 import { Random } from '../engine/random.js';
 import { ItemMatrix } from '../engine/topk.js';
 import { evaluateScorer } from '../eval/evaluate.js';
+import { latestTestEvaluation } from '../eval/results.js';
 import { freshSelection, trainWithSelection } from '../eval/selection.js';
 import { writeAtomic } from '../io/atomic.js';
 import { loadMatrix, saveMatrices } from '../io/matrices.js';
@@ -25,7 +26,7 @@ import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { FILES, type BundleInfo } from './bundle.js';
 import type { TrainConfig } from './config.js';
-import { writeModelCard } from './model-card.js';
+import { saveModelCard } from './model-card.js';
 import type { TrainingRecord } from './record.js';
 import { historyText, itemTexts, prefix, withMetadata } from './texts.js';
 import { normalizeRows, rowDistances } from './vectors.js';
@@ -46,6 +47,7 @@ interface Pair {
 
 /** What every stage reads: the data, the settings, the encoders (loaded once, on first use), the users. */
 interface Context {
+  ws: Workspace;
   ds: Dataset;
   cfg: TrainConfig;
   run: TrainRun;
@@ -99,6 +101,7 @@ function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): C
     cfg.seed + 2,
   );
   const ctx: Context = {
+    ws,
     ds,
     cfg,
     run,
@@ -404,7 +407,8 @@ async function bundleStage(ctx: Context): Promise<TrainingRecord> {
   });
   record.seconds = ctx.stages.seconds;
   writeAtomic(ctx.file('record'), `${JSON.stringify(record, null, 2)}\n`);
-  writeFileSync(ctx.file('card'), writeModelCard(record));
+  // Evaluations saved since the bundle was built are of this model (a rerun that rebuilt nothing).
+  saveModelCard(ctx.dir, record, ds, latestTestEvaluation(ctx.ws, ctx.run.name, ctx.stages.finished('bundle')));
   return record;
 }
 

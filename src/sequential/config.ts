@@ -67,13 +67,12 @@ export const DEFAULTS: Record<
 };
 
 /**
- * Defaults that depend on the loss. Early stopping: BCE learns from one negative per position;
- * on beauty its validation NDCG@10 rose for 75 epochs with plateaus and dips of 10 epochs and
- * more on the way (and no higher in 170), so it is validated every 5 epochs and stops after 25
- * without a gain. Softmax CE rose smoothly to its best in about 20 epochs, each costlier: every
- * epoch, 5 of patience. Precision: CE's step is mostly the [positions x items] logits, whose
- * products bfloat16 runs in half the CPU time (beauty: same validation NDCG@10 within 0.0005 at
- * every epoch); BCE's products are tiny and gain nothing.
+ * Defaults that depend on the loss. Early stopping: BCE learns from one negative per position,
+ * so its validation NDCG@10 rises slowly with long plateaus and dips on the way: it is validated
+ * every 5 epochs and stops after 25 without a gain. Softmax CE rises smoothly to its best in far
+ * fewer epochs, each costlier: every epoch, 5 of patience. Precision: CE's step is mostly the
+ * [positions x items] logits, whose products bfloat16 runs in much less CPU time with the same
+ * validation NDCG@10; BCE's products are tiny and gain nothing. Figures: bench/README.md.
  */
 const LOSS_DEFAULTS: Record<(typeof LOSSES)[number], Pick<SequentialConfig, 'evalEvery' | 'patience' | 'precision'>> = {
   bce: { evalEvery: 5, patience: 25, precision: 'float32' },

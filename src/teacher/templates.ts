@@ -69,8 +69,8 @@ Analyze the provided metadata and reviews to determine what kinds of users are m
 `;
 
 /**
- * Figure 11 adapted to data without review text (DESIGN.md, teach): the items the buyers bought
- * just before this one stand in for their reviews.
+ * Figure 11 adapted to data without review text (src/teacher/README.md): the items the buyers
+ * bought just before this one stand in for their reviews.
  */
 export const DESCRIPTION_PRIOR_ITEMS_TEMPLATE = `### Task:
 Analyze the provided metadata and the items its buyers purchased just before it to determine what kinds of users are most likely to prefer the target item. Your response should start with: "Users who prefer [common themes/preferences] would find this item suitable." Incorporate patterns from those purchases, such as favored features, usage scenarios, or functional benefits. Avoid generic statements and ensure your description is grounded in these purchases.

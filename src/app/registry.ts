@@ -7,8 +7,10 @@ import { SEQUENTIAL_MODELS } from '../sequential/config.js';
 import { INFO_FILE } from '../sequential/net.js';
 import { SequentialRecommender } from '../sequential/recommender.js';
 import { UserError } from '../util/errors.js';
-import { HYBRID_FILE, HybridRecommender } from '../hybrid/hybrid.js';
-import { R2ENDRecommender } from '../r2end/recommender.js';
+import { HYBRID_FILE, HybridRecommender, type HybridSpec } from '../hybrid/hybrid.js';
+import type { TrainingRecord } from '../r2end/record.js';
+import { readJsonFile } from '../util/json-file.js';
+import { R2ENDRecommender, type R2ENDOptions } from '../r2end/recommender.js';
 import type { Recommender } from '../rank/recommender.js';
 
 /** Recommenders that need nothing but the training data. */
@@ -17,22 +19,25 @@ export const BASELINES: Record<string, () => Recommender> = {
   itemknn: () => new ItemKnnRecommender(),
 };
 
+/** How recommenders are made: the engine's device, and for online use R2END's history-vector cache. */
+export type MakeOptions = R2ENDOptions;
+
 /** What a finished model folder holds, by the file that marks it: an R2END bundle, a sequential model or a hybrid. */
 const KINDS = [
   {
     marker: 'bundle.json',
-    make: (ws: Workspace, name: string, device: string): Recommender => new R2ENDRecommender(ws, name, device),
+    make: (ws: Workspace, name: string, o: MakeOptions): Recommender => new R2ENDRecommender(ws, name, o),
   },
   {
     marker: INFO_FILE,
-    make: (ws: Workspace, name: string, device: string): Recommender => new SequentialRecommender(ws, name, device),
+    make: (ws: Workspace, name: string, o: MakeOptions): Recommender => new SequentialRecommender(ws, name, o.device),
   },
   {
     marker: HYBRID_FILE,
-    make: (ws: Workspace, name: string, device: string): Recommender =>
+    make: (ws: Workspace, name: string, o: MakeOptions): Recommender =>
       HybridRecommender.load(ws, name, (part) => {
         if (part === name) throw new UserError(`hybrid ${name} lists itself as a part`);
-        return makeRecommender(part, ws, device);
+        return makeRecommender(part, ws, o);
       }),
   },
 ];
@@ -46,14 +51,58 @@ export function trainedModels(ws: Workspace): string[] {
     .sort();
 }
 
+/**
+ * The validation NDCG@10 a trained model recorded when it was selected (the projection's best
+ * epoch, a sequential model's best epoch, a hybrid's chosen weights); undefined when none was.
+ */
+export function recordedValidationNdcg10(ws: Workspace, name: string): number | undefined {
+  const dir = ws.path('models', name);
+  const best = (values: number[]) => (values.length ? Math.max(...values) : undefined);
+  if (existsSync(join(dir, HYBRID_FILE)))
+    return best(readJsonFile<HybridSpec>(join(dir, HYBRID_FILE), 'a hybrid').validation.map((v) => v['NDCG@10']));
+  if (existsSync(join(dir, INFO_FILE)))
+    return readJsonFile<{ bestValidNdcg10: number }>(join(dir, 'training.json'), 'a training record').bestValidNdcg10;
+  if (existsSync(join(dir, 'bundle.json')))
+    return best(
+      readJsonFile<TrainingRecord>(join(dir, 'training.json'), 'a training record').curves.projection.map(
+        (e) => e.validNdcg10,
+      ),
+    );
+  return undefined;
+}
+
+/**
+ * Which training of a model is published under its name: the time its training finished (the
+ * record every family writes last). Baselines are refitted on load and have no version.
+ */
+export function modelVersion(ws: Workspace, name: string): string {
+  if (BASELINES[name]) return 'fitted at start';
+  const dir = ws.path('models', name);
+  const file = existsSync(join(dir, HYBRID_FILE)) ? join(dir, HYBRID_FILE) : join(dir, 'training.json');
+  return readJsonFile<{ created: string }>(file, 'a trained model').created;
+}
+
+/** The trained model with the best recorded validation NDCG@10 (what serve and recommend use by default). */
+export function bestModel(ws: Workspace): { name: string; validationNdcg10: number } {
+  const scored = trainedModels(ws).flatMap((name) => {
+    const v = recordedValidationNdcg10(ws, name);
+    return v === undefined ? [] : [{ name, validationNdcg10: v }];
+  });
+  if (!scored.length)
+    throw new UserError(
+      `no trained model with a validation score in ${ws.dir}; train one (r2end train --work ${ws.dir}) or name one with --model`,
+    );
+  return scored.reduce((a, b) => (b.validationNdcg10 > a.validationNdcg10 ? b : a));
+}
+
 /** A recommender by the name `evaluate --recommender` takes: a baseline or a trained model. */
-export function makeRecommender(name: string, ws: Workspace, device = 'cpu'): Recommender {
+export function makeRecommender(name: string, ws: Workspace, options: MakeOptions = {}): Recommender {
   const baseline = BASELINES[name];
   if (baseline) return baseline();
   // Only names listed in the models folder, so a name is never a path elsewhere.
   const kind =
     trainedModels(ws).includes(name) && KINDS.find((k) => existsSync(join(ws.path('models', name), k.marker)));
-  if (kind) return kind.make(ws, name, device);
+  if (kind) return kind.make(ws, name, options);
   const known = [...Object.keys(BASELINES), ...trainedModels(ws)];
   const sequential = SEQUENTIAL_MODELS.find((m) => name.startsWith(m));
   const hint = name.startsWith('r2end')

@@ -1,5 +1,5 @@
 import { trainCounts, type Dataset } from '../data/dataset.js';
-import type { History, Recommender } from '../rank/recommender.js';
+import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
 
 export interface ItemKnnOptions {
   /** Co-occurrences count between items at most this many positions apart in a sequence. */
@@ -73,17 +73,35 @@ export class ItemKnnRecommender implements Recommender {
     this.prior = Float32Array.from(counts, (c) => (1e-6 * c) / max);
   }
 
+  /** The history items whose neighbours reach each item, largest share of its score first. */
+  async explain(h: History, rows: readonly number[]): Promise<ItemExplanation[]> {
+    return rows.map((row) => {
+      const votes: Array<{ item: number; score: number }> = [];
+      this.recent(h, (a, w) => {
+        for (let e = this.offsets[a]; e < this.offsets[a + 1]; e++)
+          if (this.neighbours[e] === row) votes.push({ item: a, score: w * this.sims[e] });
+      });
+      votes.sort((x, y) => y.score - x.score || x.item - y.item);
+      return { neighbours: votes.slice(0, 3) };
+    });
+  }
+
+  /** Calls `visit` for each voting history item, newest first, with its recency weight. */
+  private recent(h: History, visit: (item: number, weight: number) => void): void {
+    let w = 1;
+    for (let p = h.items.length - 1; p >= 0 && p >= h.items.length - this.opts.recent; p--, w *= this.opts.decay)
+      visit(h.items[p], w);
+  }
+
   async score(histories: readonly History[]): Promise<Float32Array> {
     const n = this.nItems;
     const out = new Float32Array(histories.length * n);
     histories.forEach((h, r) => {
       const row = out.subarray(r * n, (r + 1) * n);
       row.set(this.prior);
-      let w = 1;
-      for (let p = h.items.length - 1; p >= 0 && p >= h.items.length - this.opts.recent; p--, w *= this.opts.decay) {
-        const a = h.items[p];
+      this.recent(h, (a, w) => {
         for (let e = this.offsets[a]; e < this.offsets[a + 1]; e++) row[this.neighbours[e]] += w * this.sims[e];
-      }
+      });
     });
     return out;
   }

@@ -18,3 +18,12 @@ export function parseNumberFlag(flag: string, value: string, min = -Infinity, ma
   }
   return n;
 }
+
+/** A model's name (--name, --model): it names a folder under WORK/models, so never a path. */
+export function parseModelName(flag: string, value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value))
+    throw new UserError(
+      `${flag} ${value}: use letters, digits, '.', '_' and '-' only, starting with a letter or digit`,
+    );
+  return value;
+}

@@ -4,7 +4,7 @@ import { Metrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/server.js';
 import { RecommendationService } from '../serve/service.js';
 import { UserError } from '../util/errors.js';
-import { parseIntFlag, parseNumberFlag } from './flags.js';
+import { parseIntFlag, parseModelName, parseNumberFlag } from './flags.js';
 
 export function register(program: Command): void {
   program
@@ -13,7 +13,10 @@ export function register(program: Command): void {
     .requiredOption('--work <dir>', 'workspace folder with a trained model')
     .option('--port <port>', 'TCP port (0: any free port)', '8080')
     .option('--host <host>', 'address to bind (the default serves this machine only)', '127.0.0.1')
-    .option('--model <name>', 'trained model folder under WORK/models', 'r2end')
+    .option(
+      '--model <name>',
+      'any recommender evaluate takes (pop, itemknn, a trained model); default: the best by validation NDCG@10',
+    )
     .option(
       '--token <token>',
       'bearer token the write endpoint (POST /v1/items) requires (default: $R2END_TOKEN, else none)',
@@ -30,7 +33,8 @@ export function register(program: Command): void {
       if (token !== undefined && token.length < 8) throw new UserError('--token: expected at least 8 characters');
       const ws = Workspace.open(o.work);
       const metrics = new Metrics();
-      const service = await RecommendationService.open(ws, metrics, { model: o.model, windowMs, maxBatch, cacheSize });
+      const model = o.model === undefined ? undefined : parseModelName('--model', o.model);
+      const service = await RecommendationService.open(ws, metrics, { model, windowMs, maxBatch, cacheSize });
       const app = buildServer(ws, service, metrics, { token });
       let address: string;
       try {
@@ -39,7 +43,7 @@ export function register(program: Command): void {
         throw new UserError(`--host ${o.host} --port ${port}: cannot listen (${(error as Error).message})`);
       }
       process.stdout.write(
-        `r2end serve: ${address} (model ${service.model}, ${service.items.count} items${token ? ', writes need a bearer token' : ''})\n`,
+        `r2end serve: ${address} (model ${service.model}${model ? '' : ', the best by validation NDCG@10'}, version ${service.version}, ${service.items.count} items${token ? ', writes need a bearer token' : ''})\n`,
       );
       // Graceful stop: no new connections, in-flight requests finish, then the workspace closes.
       await new Promise<void>((resolve) => {
@@ -49,6 +53,17 @@ export function register(program: Command): void {
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
+        // A retrained model is picked up without a restart; requests in flight finish on the old one.
+        process.on('SIGHUP', () => {
+          service.reload().then(
+            ({ from, to }) =>
+              process.stdout.write(`r2end serve: SIGHUP, model ${service.model} reloaded (version ${from} -> ${to})\n`),
+            (error: Error) =>
+              process.stderr.write(
+                `r2end serve: SIGHUP, reload failed, still serving the old model: ${error.message}\n`,
+              ),
+          );
+        });
       });
       ws.close();
     });

@@ -17,7 +17,7 @@ import { readConfigFile, type ConfigLayer } from '../util/config-layers.js';
 import { trainR2END } from '../r2end/train.js';
 import { UserError } from '../util/errors.js';
 import { formatDuration } from '../util/progress.js';
-import { parseIntFlag, parseNumberFlag } from './flags.js';
+import { parseIntFlag, parseModelName, parseNumberFlag } from './flags.js';
 
 /** A flag's value parsed, or undefined when the flag was not given (the layer below decides). */
 const int = (flag: string, v: string | undefined, min = 1) =>
@@ -122,8 +122,7 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   const ws = Workspace.open(o.work!);
   try {
     const name = o.name ?? defaultSequentialName(cfg);
-    if (!/^[A-Za-z0-9._-]+$/.test(name))
-      throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
+    parseModelName('--name', name);
     if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
     const record = await trainSequential(ws, loadDataset(ws), cfg, {
       name,
@@ -232,8 +231,7 @@ export function register(program: Command): void {
       const ws = Workspace.open(o.work);
       try {
         const name = o.name ?? defaultModelName(cfg);
-        if (!/^[A-Za-z0-9._-]+$/.test(name))
-          throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
+        parseModelName('--name', name);
         if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
         if (o.from !== undefined) startFrom(ws.path('models'), o.from, name);
         const ds = loadDataset(ws);

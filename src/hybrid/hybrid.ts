@@ -7,7 +7,8 @@ import { writeAtomic } from '../io/atomic.js';
 import { check, UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { Progress } from '../util/progress.js';
-import type { History, Recommender } from '../rank/recommender.js';
+import type { Item } from '../data/types.js';
+import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
 
 /**
  * A hybrid of trained recommenders (e.g. R2END's text side with SASRec's collaborative side):
@@ -53,7 +54,11 @@ function coldItems(ds: Dataset): Uint8Array {
   return Uint8Array.from(trainCounts(ds), (c) => +(c === 0));
 }
 
-/** Standardised scores of every part for a batch of histories. */
+/**
+ * Standardised scores of every part for a batch of histories, each `items` wide. A part whose
+ * rows are narrower (an ID model, which knows only the dataset's items) gives the items after
+ * its last row z = 0, as it does for items without training interactions.
+ */
 async function partScores(
   parts: readonly Recommender[],
   histories: readonly History[],
@@ -62,9 +67,16 @@ async function partScores(
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const part of parts) {
-    const s = await part.score(histories);
-    standardize(s, items, part.scoresUnseenItems ? undefined : cold);
-    out.push(s);
+    const raw = await part.score(histories);
+    const width = histories.length ? raw.length / histories.length : items;
+    standardize(raw, width, part.scoresUnseenItems ? undefined : cold);
+    if (width === items) {
+      out.push(raw);
+      continue;
+    }
+    const padded = new Float32Array(histories.length * items);
+    for (let r = 0; r < histories.length; r++) padded.set(raw.subarray(r * width, (r + 1) * width), r * items);
+    out.push(padded);
   }
   return out;
 }
@@ -84,6 +96,8 @@ export function weightGrid(parts: number, step: number): number[][] {
 export class HybridRecommender implements Recommender {
   readonly scoresUnseenItems: boolean;
   private cold?: Uint8Array;
+  /** Items scored per row: the dataset's, then those added at run time. */
+  private width = 0;
 
   constructor(
     readonly name: string,
@@ -115,18 +129,48 @@ export class HybridRecommender implements Recommender {
   async fit(ds: Dataset): Promise<void> {
     for (const p of this.parts) await p.fit(ds);
     this.cold = coldItems(ds);
+    this.width = ds.items.length;
   }
 
   async score(histories: readonly History[]): Promise<Float32Array> {
     if (!this.cold) throw new Error('HybridRecommender.score before fit');
-    const items = this.cold.length;
-    const scores = await partScores(this.parts, histories, items, this.cold);
-    const out = new Float32Array(histories.length * items);
+    const scores = await partScores(this.parts, histories, this.width, this.cold);
+    const out = new Float32Array(histories.length * this.width);
     scores.forEach((s, p) => {
       const w = this.weights[p];
       for (let j = 0; j < out.length; j++) out[j] += w * s[j];
     });
     return out;
+  }
+
+  /** Items added at run time reach the content parts; the ID parts give them z = 0. */
+  async addItems(items: ReadonlyArray<{ row: number; item: Item }>): Promise<void> {
+    for (const p of this.parts) await p.addItems?.(items);
+    this.width = Math.max(this.width, ...items.map(({ row }) => row + 1));
+  }
+
+  /** Each part's standardised score and weight for each item, with what the parts themselves explain. */
+  async explain(history: History, rows: readonly number[]): Promise<ItemExplanation[]> {
+    if (!this.cold) throw new Error('HybridRecommender.explain before fit');
+    const scores = await partScores(this.parts, [history], this.width, this.cold);
+    const own = await Promise.all(
+      this.parts.map((p, i) => (this.weights[i] > 0 && p.explain ? p.explain(history, rows) : undefined)),
+    );
+    return rows.map((row, r) => {
+      const out: ItemExplanation = {
+        parts: this.parts.map((p, i) => ({
+          name: p.name,
+          weight: this.weights[i],
+          score: scores[i][row],
+          contribution: this.weights[i] * scores[i][row],
+        })),
+      };
+      for (const e of own) {
+        if (e?.[r].reasoning && !out.reasoning) out.reasoning = e[r].reasoning;
+        if (e?.[r].neighbours && !out.neighbours) out.neighbours = e[r].neighbours;
+      }
+      return out;
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
-import { verbalizeHistory, type HistoryEntry } from '../data/verbalize.js';
+import type { Item } from '../data/types.js';
+import { itemText, verbalizeHistory } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
 import { loadEncoder } from '../encoder/load.js';
@@ -8,9 +9,10 @@ import type { EncodeOptions } from '../encoder/types.js';
 import { ProjectionHead } from '../engine/projection.js';
 import { ItemMatrix } from '../engine/topk.js';
 import { loadMatrix } from '../io/matrices.js';
-import type { History, Recommender } from '../rank/recommender.js';
+import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
 import { UserError } from '../util/errors.js';
 import { FILES, readBundle, type BundleInfo } from './bundle.js';
+import { Explainer } from './explanations.js';
 import type { TrainingRecord } from './record.js';
 import { historyText } from './texts.js';
 import { normalizeRows } from './vectors.js';
@@ -25,6 +27,23 @@ interface Loaded {
   /** Normalised z_i rows [items, dim] and the same rows held in the engine for scoring and top-K. */
   z: Float32Array;
   matrix: ItemMatrix;
+  /** e_i rows from the frozen encoder (what explanations compare), loaded on first use. */
+  e?: Float32Array;
+}
+
+/** Online use: a cache of history vectors and a report of each encoder call. */
+export interface R2ENDOptions {
+  device?: string;
+  /** History vectors kept by text (least recently used dropped); 0: none. */
+  cacheSize?: number;
+  observer?: EncodeObserver;
+}
+
+export interface EncodeObserver {
+  /** Histories whose vector came from the cache, and those sent to the encoder. */
+  cache(hits: number, misses: number): void;
+  /** One encoder call: how many histories, how long. */
+  batch(size: number, seconds: number): void;
 }
 
 /**
@@ -35,12 +54,18 @@ export class R2ENDRecommender implements Recommender {
   readonly scoresUnseenItems = true;
   private loaded?: Loaded;
   private pretrained?: EngineEncoder;
+  private explainer?: Explainer | null;
+  /** z_u by history text, least recently used first: the student is fixed, so a text's vector never changes. */
+  private readonly cache = new Map<string, Float32Array>();
+  private readonly device: string;
 
   constructor(
     private readonly ws: Workspace,
     readonly name = 'r2end',
-    private readonly device = 'cpu',
-  ) {}
+    private readonly options: R2ENDOptions = {},
+  ) {
+    this.device = options.device ?? 'cpu';
+  }
 
   get dir(): string {
     return this.ws.path('models', this.name);
@@ -86,6 +111,8 @@ export class R2ENDRecommender implements Recommender {
       throw new UserError(
         `model "${this.name}" was trained on ${bundle.items} items, the workspace has ${ds.items.length}; retrain it`,
       );
+    this.cache.clear();
+    this.explainer = undefined;
     const options = { maxTokens: bundle.maxTokens, device: this.device };
     const encoder = loadEncoder(bundle.encoder === 'student' ? join(this.dir, FILES.student) : bundle.encoder, options);
     const projection = bundle.projection
@@ -105,6 +132,43 @@ export class R2ENDRecommender implements Recommender {
     return normalizeRows(z, m.bundle.dim);
   }
 
+  /** embed() through the cache of history vectors (online: returning users cost no encoder pass). */
+  private async embedCached(texts: string[]): Promise<Float32Array> {
+    const size = this.options.cacheSize ?? 0;
+    const dim = this.model.bundle.dim;
+    const out = new Float32Array(texts.length * dim);
+    const missing: number[] = [];
+    texts.forEach((text, i) => {
+      const hit = size > 0 ? this.cache.get(text) : undefined;
+      if (!hit) return void missing.push(i);
+      this.cache.delete(text);
+      this.cache.set(text, hit);
+      out.set(hit, i * dim);
+    });
+    this.options.observer?.cache(texts.length - missing.length, missing.length);
+    if (missing.length === 0) return out;
+    const start = performance.now();
+    // The encoder groups similar lengths and sizes its engine calls itself.
+    const z = await this.embed(missing.map((i) => texts[i]));
+    this.options.observer?.batch(missing.length, (performance.now() - start) / 1000);
+    missing.forEach((i, j) => {
+      const row = z.slice(j * dim, (j + 1) * dim);
+      out.set(row, i * dim);
+      if (size === 0) return;
+      this.cache.set(texts[i], row);
+      if (this.cache.size > size) this.cache.delete(this.cache.keys().next().value!);
+    });
+    return out;
+  }
+
+  /** H_u of a history: its entries when it has them (online), else its dataset items. */
+  historyText(h: History): string {
+    const m = this.model;
+    if (!h.entries) return historyText(m.ds, h, m.bundle.verbalize);
+    const time = h.time ?? (h.entries.length ? h.entries[h.entries.length - 1].timestamp : 0);
+    return verbalizeHistory(h.entries, time, m.bundle.verbalize);
+  }
+
   /**
    * Vectors of new item texts without retraining (cold-start items, serving): e_i from the
    * frozen pretrained encoder the index was built with, z_i = normalised f(e_i).
@@ -117,14 +181,63 @@ export class R2ENDRecommender implements Recommender {
     return { e, z: normalizeRows(z, m.bundle.dim) };
   }
 
-  /** H_u of a history given as entries (known items or free text), asked for at `time`. */
-  entriesText(entries: readonly HistoryEntry[], time: number): string {
-    return verbalizeHistory(entries, time, this.model.bundle.verbalize);
+  async score(histories: readonly History[]): Promise<Float32Array> {
+    if (histories.length === 0) return new Float32Array(0);
+    return this.model.matrix.scores(await this.embedCached(histories.map((h) => this.historyText(h))));
   }
 
-  async score(histories: readonly History[]): Promise<Float32Array> {
+  /** New or changed items: e_i and z_i from their text, then one new engine matrix with every row. */
+  async addItems(items: ReadonlyArray<{ row: number; item: Item }>): Promise<void> {
+    if (items.length === 0) return;
     const m = this.model;
-    if (histories.length === 0) return new Float32Array(0);
-    return m.matrix.scores(await this.embed(histories.map((h) => historyText(m.ds, h, m.bundle.verbalize))));
+    const e = this.itemVectors();
+    const eDim = e.length / (m.z.length / m.bundle.dim);
+    const vectors = await this.embedItems(items.map(({ item }) => itemText(item, m.bundle.verbalize.fields)));
+    const rows = Math.max(m.z.length / m.bundle.dim, ...items.map(({ row }) => row + 1));
+    const z = grow(m.z, rows * m.bundle.dim);
+    const grown = grow(e, rows * eDim);
+    items.forEach(({ row }, i) => {
+      z.set(vectors.z.subarray(i * m.bundle.dim, (i + 1) * m.bundle.dim), row * m.bundle.dim);
+      grown.set(vectors.e.subarray(i * eDim, (i + 1) * eDim), row * eDim);
+    });
+    this.loaded = {
+      ...m,
+      z,
+      e: grown,
+      matrix: new ItemMatrix(z, m.bundle.dim, { metric: 'dot', device: this.device }),
+    };
   }
+
+  /** e_i rows of every item (the frozen encoder's, before the projection). */
+  private itemVectors(): Float32Array {
+    const m = this.model;
+    m.e ??= loadMatrix(join(this.dir, FILES.items), 'e').data;
+    return m.e;
+  }
+
+  /**
+   * The training users' reasoning texts nearest to each item in the frozen encoder's space
+   * (none for a model trained without reasoning).
+   */
+  async explain(_history: History, rows: readonly number[]): Promise<ItemExplanation[]> {
+    const m = this.model;
+    if (this.explainer === undefined) this.explainer = Explainer.load(this.ws, m.ds, this.dir, m.record) ?? null;
+    if (!this.explainer || rows.length === 0) return rows.map(() => ({}));
+    const e = this.itemVectors();
+    const eDim = e.length / (m.z.length / m.bundle.dim);
+    const picked = new Float32Array(rows.length * eDim);
+    rows.forEach((row, i) => picked.set(e.subarray(row * eDim, (row + 1) * eDim), i * eDim));
+    const why = await this.explainer.explain(picked, EXPLANATIONS);
+    return why.map((reasoning) => ({ reasoning }));
+  }
+}
+
+/** Reasoning texts given per recommended item. */
+const EXPLANATIONS = 3;
+
+function grow(a: Float32Array, length: number): Float32Array {
+  if (length === a.length) return Float32Array.from(a);
+  const out = new Float32Array(length);
+  out.set(a);
+  return out;
 }

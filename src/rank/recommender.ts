@@ -1,7 +1,10 @@
 import type { Dataset } from '../data/dataset.js';
+import type { Item } from '../data/types.js';
+import type { HistoryEntry } from '../data/verbalize.js';
 
 /** A user's history as the recommender sees it: item indices and times, oldest first. */
 export interface History {
+  /** Items of the dataset only (indices below ds.items.length): what ID-based models read. */
   items: Int32Array;
   times: Float64Array;
   /**
@@ -9,6 +12,21 @@ export interface History {
    * item's time, at serving time now. Text models verbalise the history relative to it.
    */
   time?: number;
+  /**
+   * Online only: the whole history as it was given, oldest first, with free-text entries and
+   * items added at run time. Text models read these instead of `items`; ID models ignore them.
+   */
+  entries?: readonly HistoryEntry[];
+}
+
+/** Why an item was recommended, in the terms of the model that scored it. */
+export interface ItemExplanation {
+  /** Training users' reasoning texts nearest to the item (R2END). */
+  reasoning?: Array<{ user_id: string; similarity: number; text: string }>;
+  /** A hybrid's parts: each part's standardised score, its weight, and their product. */
+  parts?: Array<{ name: string; weight: number; score: number; contribution: number }>;
+  /** History items (dataset indices) that contributed most to the score, with their share (item kNN). */
+  neighbours?: Array<{ item: number; score: number }>;
 }
 
 /**
@@ -31,4 +49,12 @@ export interface Recommender {
    * row-major; higher is better. Rows depend only on their own history.
    */
   score(histories: readonly History[]): Promise<Float32Array>;
+  /**
+   * Content models only: items added at run time (without retraining), placed at `row` (rows
+   * from ds.items.length on are new; a lower row replaces that item's content). Later score()
+   * rows cover every row given. ID models leave it unset: their rows stay ds.items.length wide.
+   */
+  addItems?(items: ReadonlyArray<{ row: number; item: Item }>): Promise<void>;
+  /** Explanations of `rows` (item rows) recommended for one history. */
+  explain?(history: History, rows: readonly number[]): Promise<ItemExplanation[]>;
 }

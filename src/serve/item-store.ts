@@ -1,29 +1,14 @@
-import type { Workspace } from '../data/workspace.js';
 import type { Item } from '../data/types.js';
-
-/** An item added or updated at run time, with its vectors under one trained model. */
-export interface StoredItem {
-  item: Item;
-  /** e_i from the frozen encoder and z_i (normalised, projected). */
-  e: Float32Array;
-  z: Float32Array;
-  /** Which trained model the vectors belong to (its training time); stale vectors are re-encoded. */
-  fingerprint: string;
-}
+import type { Workspace } from '../data/workspace.js';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS serve_items (
-  model TEXT NOT NULL,
-  item_id TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS runtime_items (
+  item_id TEXT PRIMARY KEY,
   title TEXT NOT NULL,
   categories TEXT NOT NULL,
   brand TEXT,
   description TEXT,
-  fingerprint TEXT NOT NULL,
-  e BLOB NOT NULL,
-  z BLOB NOT NULL,
-  updated TEXT NOT NULL,
-  PRIMARY KEY (model, item_id)
+  updated TEXT NOT NULL
 )`;
 
 interface Row {
@@ -32,66 +17,42 @@ interface Row {
   categories: string;
   brand: string | null;
   description: string | null;
-  fingerprint: string;
-  e: Buffer;
-  z: Buffer;
 }
 
-const floats = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-const bytes = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength);
-
-/** Run-time items of the service, persisted in the workspace database (table serve_items). */
+/**
+ * Items added at run time (POST /v1/items), persisted in the workspace database (table
+ * runtime_items) so a restarted service, whatever model it serves, has them again. Only the
+ * items are kept: each model embeds them itself when the service starts.
+ */
 export class ItemStore {
-  constructor(
-    private readonly ws: Workspace,
-    private readonly model: string,
-  ) {
+  constructor(private readonly ws: Workspace) {
     ws.db.exec(SCHEMA);
   }
 
-  /** Every stored item of this model, in the order they were first added. */
-  load(): StoredItem[] {
+  /** Every stored item, in the order they were first added. */
+  load(): Item[] {
     const rows = this.ws.db
-      .prepare(
-        'SELECT item_id, title, categories, brand, description, fingerprint, e, z FROM serve_items WHERE model = ? ORDER BY rowid',
-      )
-      .all(this.model) as Row[];
+      .prepare('SELECT item_id, title, categories, brand, description FROM runtime_items ORDER BY rowid')
+      .all() as Row[];
     return rows.map((r) => ({
-      item: {
-        id: r.item_id,
-        title: r.title,
-        categories: JSON.parse(r.categories) as string[][],
-        brand: r.brand,
-        description: r.description,
-      },
-      e: floats(r.e),
-      z: floats(r.z),
-      fingerprint: r.fingerprint,
+      id: r.item_id,
+      title: r.title,
+      categories: JSON.parse(r.categories) as string[][],
+      brand: r.brand,
+      description: r.description,
     }));
   }
 
   /** Inserts or replaces items in one transaction (an update keeps the item's first position). */
-  save(items: readonly StoredItem[]): void {
+  save(items: readonly Item[]): void {
     const upsert = this.ws.db
-      .prepare(`INSERT INTO serve_items (model, item_id, title, categories, brand, description, fingerprint, e, z, updated)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT(model, item_id) DO UPDATE SET title = excluded.title, categories = excluded.categories, brand = excluded.brand,
-        description = excluded.description, fingerprint = excluded.fingerprint, e = excluded.e, z = excluded.z, updated = excluded.updated`);
+      .prepare(`INSERT INTO runtime_items (item_id, title, categories, brand, description, updated)
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(item_id) DO UPDATE SET title = excluded.title, categories = excluded.categories, brand = excluded.brand,
+        description = excluded.description, updated = excluded.updated`);
     const now = new Date().toISOString();
     this.ws.db.transaction(() => {
-      for (const s of items)
-        upsert.run(
-          this.model,
-          s.item.id,
-          s.item.title,
-          JSON.stringify(s.item.categories),
-          s.item.brand,
-          s.item.description,
-          s.fingerprint,
-          bytes(s.e),
-          bytes(s.z),
-          now,
-        );
+      for (const it of items) upsert.run(it.id, it.title, JSON.stringify(it.categories), it.brand, it.description, now);
     })();
   }
 }

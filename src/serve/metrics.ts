@@ -32,6 +32,18 @@ export class Metrics {
     buckets: BATCH_BUCKETS,
     registers: [this.register],
   });
+  private readonly scores = new Histogram({
+    name: 'r2end_score_seconds',
+    help: 'Time the served model took to score one micro-batch of requests (every part of a hybrid).',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.register],
+  });
+  private readonly scoreBatches = new Histogram({
+    name: 'r2end_score_batch_size',
+    help: 'Requests scored together in one call of the served model (micro-batching).',
+    buckets: BATCH_BUCKETS,
+    registers: [this.register],
+  });
   private readonly cached = new Counter({
     name: 'r2end_history_cache_total',
     help: 'Histories whose vector came from the cache (hit) or the encoder (miss).',
@@ -41,6 +53,12 @@ export class Metrics {
   private readonly indexItems = new Gauge({
     name: 'r2end_index_items',
     help: 'Recommendable items in the index.',
+    registers: [this.register],
+  });
+  private readonly served = new Gauge({
+    name: 'r2end_model_info',
+    help: 'The served model and its version (value 1).',
+    labelNames: ['model', 'version'],
     registers: [this.register],
   });
   private readonly addedItems = new Gauge({
@@ -73,6 +91,12 @@ export class Metrics {
     this.encoder.observe(encoderSeconds);
   }
 
+  /** One call of the served model for a micro-batch of requests. */
+  scoring(size: number, seconds: number): void {
+    this.scoreBatches.observe(size);
+    this.scores.observe(seconds);
+  }
+
   /** Histories served from the vector cache (hit) or sent to the encoder (miss). */
   cache(hits: number, misses: number): void {
     this.cached.inc({ result: 'hit' }, hits);
@@ -80,7 +104,9 @@ export class Metrics {
   }
 
   /** Async because some default metrics (event-loop lag) are measured at scrape time. */
-  render(gauges: { indexItems: number; addedItems: number }): Promise<string> {
+  render(gauges: { indexItems: number; addedItems: number; model: string; version: string }): Promise<string> {
+    this.served.reset();
+    this.served.set({ model: gauges.model, version: gauges.version }, 1);
     this.indexItems.set(gauges.indexItems);
     this.addedItems.set(gauges.addedItems);
     return this.register.metrics();

@@ -30,6 +30,8 @@ export const recommendRequestSchema = z
     k: z.number().int().min(1).max(LIMITS.k).default(10),
     exclude_seen: z.boolean().default(false),
     explain: z.boolean().default(false),
+    /** When the recommendation is asked for (Unix seconds); default: the latest history entry's time. */
+    time: z.number().nonnegative().max(8.64e12).optional(),
   })
   .strict();
 
@@ -77,6 +79,21 @@ const recommendedItemSchema = z.object({
   title: z.string(),
   score: z.number(),
   explanations: z.array(explanationSchema).optional(),
+  contributions: z
+    .array(
+      z.object({
+        part: z.string(),
+        weight: z.number(),
+        score: z.number().describe("the part's score for the item, standardised over all items for this history"),
+        contribution: z.number().describe('weight x score: what the part adds to the hybrid score'),
+      }),
+    )
+    .optional()
+    .describe('hybrids: what each part contributed'),
+  because: z
+    .array(z.object({ item_id: z.string(), title: z.string(), score: z.number() }))
+    .optional()
+    .describe('item kNN: the history items whose neighbours reached the item, with their share of its score'),
 });
 
 export const recommendResponseSchema = z.object({ items: z.array(recommendedItemSchema), seconds: z.number() });
@@ -91,4 +108,9 @@ export const addItemsResponseSchema = z.object({
   index_size: z.number().int(),
 });
 export const errorSchema = z.object({ error: z.string() });
-export const healthSchema = z.object({ status: z.literal('ok'), model: z.string(), items: z.number().int() });
+export const healthSchema = z.object({
+  status: z.literal('ok'),
+  model: z.string(),
+  version: z.string().describe('which training of the model is served (changes with a retrain and a reload)'),
+  items: z.number().int(),
+});

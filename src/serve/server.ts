@@ -92,18 +92,28 @@ export function buildServer(
     }
   };
 
-  app.get('/healthz', async () => ({ status: 'ok' as const, model: service.model, items: service.items.count }));
+  app.get('/healthz', async () => ({
+    status: 'ok' as const,
+    model: service.model,
+    version: service.version,
+    items: service.items.count,
+  }));
   app.get('/metrics', async (_req, reply) => {
     const index = service.items;
     reply.type(metrics.contentType);
-    return metrics.render({ indexItems: index.count, addedItems: index.count - index.trained });
+    return metrics.render({
+      indexItems: index.count,
+      addedItems: index.count - index.trained,
+      model: service.model,
+      version: service.version,
+    });
   });
   app.get('/openapi.json', async () => openapi);
 
   app.post('/v1/recommend', async (req) => {
     const start = performance.now();
     const b = parse(s.recommendRequestSchema, req.body, 'body');
-    const items = await service.recommend(b.history, b.k, b.exclude_seen, b.explain);
+    const items = await service.recommend(b.history, b.k, b.exclude_seen, b.explain, b.time);
     return { items, seconds: (performance.now() - start) / 1000 };
   });
 

@@ -1,29 +1,28 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bestModel, makeRecommender, modelVersion } from '../app/registry.js';
 import { loadDataset, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Item } from '../data/types.js';
-import { itemText, type HistoryEntry } from '../data/verbalize.js';
+import type { HistoryEntry } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import { resolveHistory, type HistoryEntryOptionalTime } from '../rank/history-input.js';
-import { FILES } from '../r2end/bundle.js';
-import { R2ENDRecommender } from '../r2end/recommender.js';
-import type { TrainingRecord } from '../r2end/record.js';
-import { loadMatrix } from '../io/matrices.js';
+import { onlineHistory, topRows } from '../rank/online.js';
+import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
 import { UserError } from '../util/errors.js';
-import { Explainer, type Explanation } from '../r2end/explanations.js';
-import { ItemIndex } from './item-index.js';
-import { ItemStore, type StoredItem } from './item-store.js';
+import { Catalogue } from './catalogue.js';
+import { ItemStore } from './item-store.js';
 import type { Metrics } from './metrics.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { LIMITS, type ItemInput } from './schemas.js';
 
 export interface ServiceOptions {
+  /** Any recommender `evaluate` takes; default: the trained model with the best validation NDCG@10. */
   model?: string;
   device?: string;
   /** Micro-batching: how long a lone request waits for company, and the largest batch. */
   windowMs?: number;
   maxBatch?: number;
-  /** How many history vectors to keep for repeated histories (0: none). */
+  /** How many history vectors text models keep for repeated histories (0: none). */
   cacheSize?: number;
 }
 
@@ -31,111 +30,123 @@ export interface Recommended {
   item_id: string;
   title: string;
   score: number;
-  explanations?: Explanation[];
+  /** Training users' reasoning texts nearest to the item (models with an R2END part). */
+  explanations?: Array<{ user_id: string; similarity: number; text: string }>;
+  /** A hybrid's parts: standardised score, weight and contribution of each. */
+  contributions?: Array<{ part: string; weight: number; score: number; contribution: number }>;
+  /** History items that led to the item (item kNN). */
+  because?: Array<{ item_id: string; title: string; score: number }>;
 }
 
 interface Query {
-  text: string;
+  history: History;
   k: number;
-  exclude: number[];
+  exclude: ReadonlySet<number>;
 }
 
-/** A ranking against one index snapshot (the rows are that snapshot's). */
+/** A ranking against one catalogue (the rows are that catalogue's). */
 interface Ranked {
-  index: ItemIndex;
+  catalogue: Catalogue;
   rows: number[];
   scores: number[];
 }
 
+/** The model being served, as one unit that a reload swaps whole. */
+interface Served {
+  name: string;
+  /** Which training of the model this is (changes with every retrain). */
+  version: string;
+  rec: Recommender;
+  /** Rows the model scores: the dataset's and the run-time items it was given. */
+  catalogue: Catalogue;
+}
+
 /**
- * What the HTTP layer serves: a trained R2END model, its item index with run-time additions,
- * explanations and the popularity baseline. Histories from concurrent requests share engine
- * batches; additions are encoded, projected and swapped in as a new index snapshot.
+ * What the HTTP layer serves: any trained recommender (R2END, SASRec/GRU4Rec, item kNN, pop,
+ * hybrids), the catalogue with items added at run time, explanations and the popularity
+ * baseline. Concurrent requests share one score() call; every request is scored by the same
+ * code path as `r2end recommend` and the evaluator.
  */
 export class RecommendationService {
   private writes: Promise<unknown> = Promise.resolve();
   private readonly batcher: MicroBatcher<Query, Ranked>;
-  /** z_u by history text, least recently used first: the student is fixed, so a text's vector never changes. */
-  private readonly cache = new Map<string, Float32Array>();
-  private readonly cacheSize: number;
   /** Training items by count, most popular first (lower index first among equals). */
-  private popularOrder?: number[];
+  private readonly popularOrder: number[];
 
   private constructor(
     private readonly ws: Workspace,
     readonly ds: Dataset,
-    private readonly rec: R2ENDRecommender,
-    readonly record: TrainingRecord,
-    private index: ItemIndex,
+    private served: Served,
     private readonly store: ItemStore,
-    private readonly explainer: Explainer | undefined,
     private readonly popularity: Int32Array,
-    private readonly metrics: Metrics,
-    options: ServiceOptions,
+    private readonly options: ServiceOptions & { metrics: Metrics },
   ) {
-    this.cacheSize = options.cacheSize ?? 10_000;
     this.batcher = new MicroBatcher((queries) => this.rank(queries), {
       windowMs: options.windowMs ?? 2,
       maxBatch: options.maxBatch ?? 64,
     });
+    this.popularOrder = Array.from(popularity.keys())
+      .sort((a, b) => popularity[b] - popularity[a] || a - b)
+      .slice(0, LIMITS.k);
   }
 
+  /** Opens the workspace's model (`options.model`, else the best by validation NDCG@10) with the run-time items. */
   static async open(ws: Workspace, metrics: Metrics, options: ServiceOptions = {}): Promise<RecommendationService> {
     const ds = loadDataset(ws);
-    const rec = new R2ENDRecommender(ws, options.model ?? 'r2end', options.device ?? 'cpu');
-    await rec.fit(ds);
-    const record = rec.record;
-    const { z, dim, matrix } = rec.index;
-    const e = loadMatrix(join(rec.dir, FILES.items), 'e');
-    const store = new ItemStore(ws, rec.name);
-    const service = new RecommendationService(
-      ws,
-      ds,
-      rec,
-      record,
-      ItemIndex.create(ds.items, z, dim, e.data, e.cols, matrix),
-      store,
-      Explainer.load(ws, ds, rec.dir, record),
-      trainCounts(ds),
-      metrics,
-      options,
-    );
-    await service.restore();
-    return service;
+    const store = new ItemStore(ws);
+    const all = { ...options, metrics };
+    const served = await load(ws, ds, store, all);
+    return new RecommendationService(ws, ds, served, store, trainCounts(ds), all);
   }
 
   get model(): string {
-    return this.rec.name;
+    return this.served.name;
   }
 
-  get items(): ItemIndex {
-    return this.index;
+  get version(): string {
+    return this.served.version;
   }
 
+  /**
+   * Loads the model again (a newer version, after a retrain) and swaps it in whole: requests
+   * already being scored finish on the old one, the next ones use the new one.
+   */
+  async reload(): Promise<{ from: string; to: string }> {
+    const from = this.served.version;
+    const next = await load(this.ws, this.ds, this.store, { ...this.options, model: this.served.name });
+    this.served = next;
+    return { from, to: next.version };
+  }
+
+  get items(): Catalogue {
+    return this.served.catalogue;
+  }
+
+  /** Whether recommendations come with reasoning texts (an R2END part). */
   get explains(): boolean {
-    return this.explainer !== undefined;
+    return this.served.rec.explain !== undefined;
   }
 
-  /** Top-k for a history of known items (also ones added at run time) and free text. */
+  /** Top-k for a history of catalogue items and free text, asked for at `time` (default: its latest entry). */
   async recommend(
     input: readonly HistoryEntryOptionalTime[],
     k: number,
     excludeSeen: boolean,
     explain: boolean,
+    time?: number,
   ): Promise<Recommended[]> {
     const now = Date.now() / 1000;
     const withTimes = input.map((e) => ({ ...e, timestamp: e.timestamp ?? now }));
-    const entries = resolveHistory(this.index, withTimes, (i) => `field "history.${i}"`);
-    return this.recommendEntries(entries, k, excludeSeen, explain);
+    const entries = resolveHistory(this.items, withTimes, (i) => `field "history.${i}"`);
+    return this.recommendEntries(entries, k, excludeSeen, explain, time);
   }
 
   /** Top-k for a user of the dataset from their whole history (as `r2end recommend --user`). */
   async recommendUser(userId: string, k: number, excludeSeen: boolean, explain: boolean): Promise<Recommended[]> {
     const u = this.ds.userIndex.get(userId);
     if (u === undefined) throw new UserError(`user "${userId}" is not a user of this workspace`);
-    const index = this.index;
     const entries = Array.from(this.ds.sequences[u], (row, p): HistoryEntry => ({
-      item: index.items[row],
+      item: this.items.items[row],
       timestamp: this.ds.times[u][p],
     }));
     return this.recommendEntries(entries, k, excludeSeen, explain);
@@ -146,103 +157,82 @@ export class RecommendationService {
     k: number,
     excludeSeen: boolean,
     explain: boolean,
+    time?: number,
   ): Promise<Recommended[]> {
-    // Asked for now: the history is verbalised relative to its latest entry (as the CLI does).
-    const time = Math.max(...entries.map((e) => e.timestamp));
-    const text = this.rec.entriesText(entries, time);
-    const exclude = excludeSeen
-      ? entries.flatMap((e) => ('item' in e ? [this.index.itemIndex.get(e.item.id)!] : []))
-      : [];
-    const { index, rows, scores } = await this.batcher.submit({ text, k, exclude });
+    const { rec, catalogue: at } = this.served;
+    const rowOf = (e: Extract<HistoryEntry, { item: unknown }>) => at.itemIndex.get(e.item.id)!;
+    const history = onlineHistory(entries, rowOf, at.trained, time);
+    const exclude = new Set(excludeSeen ? entries.flatMap((e) => ('item' in e ? [rowOf(e)] : [])) : []);
+    const { catalogue, rows, scores } = await this.batcher.submit({ history, k, exclude });
     const out: Recommended[] = rows.map((row, i) => ({
-      item_id: index.items[row].id,
-      title: index.items[row].title,
+      item_id: catalogue.items[row].id,
+      title: catalogue.items[row].title,
       score: scores[i],
     }));
-    if (explain && this.explainer && rows.length) {
-      const e = new Float32Array(rows.length * index.eDim);
-      rows.forEach((row, i) => e.set(index.e.subarray(row * index.eDim, (row + 1) * index.eDim), i * index.eDim));
-      const why = await this.explainer.explain(e, LIMITS.explanations);
-      out.forEach((r, i) => (r.explanations = why[i]));
+    if (explain && rec.explain && rows.length) {
+      const why = await rec.explain(history, rows);
+      out.forEach((r, i) => Object.assign(r, this.explanation(why[i], catalogue)));
     }
     return out;
   }
 
-  /** One engine batch: every history not seen lately encoded together, then top-k against the index. */
+  private explanation(e: ItemExplanation, catalogue: Catalogue): Partial<Recommended> {
+    const out: Partial<Recommended> = {};
+    if (e.reasoning) out.explanations = e.reasoning;
+    if (e.parts)
+      out.contributions = e.parts.map((p) => ({
+        part: p.name,
+        weight: p.weight,
+        score: p.score,
+        contribution: p.contribution,
+      }));
+    if (e.neighbours)
+      out.because = e.neighbours.map((n) => ({
+        item_id: catalogue.items[n.item].id,
+        title: catalogue.items[n.item].title,
+        score: n.score,
+      }));
+    return out;
+  }
+
+  /** One score() call for a batch of requests, then each request's top-k over the catalogue. */
   private async rank(queries: Query[]): Promise<Ranked[]> {
-    const index = this.index;
-    const dim = index.zDim;
-    const users = new Float32Array(queries.length * dim);
-    const missing = queries
-      .map((q, i) => [q.text, i] as const)
-      .filter(([text, i]) => {
-        const hit = this.cache.get(text);
-        if (!hit) return true;
-        this.cache.delete(text);
-        this.cache.set(text, hit);
-        users.set(hit, i * dim);
-        return false;
-      });
-    this.metrics.cache(queries.length - missing.length, missing.length);
-    if (missing.length) {
-      const start = performance.now();
-      // The encoder groups similar lengths and sizes its engine calls itself.
-      const z = await this.rec.embed(missing.map(([text]) => text));
-      this.metrics.batch(missing.length, (performance.now() - start) / 1000);
-      missing.forEach(([text, i], j) => {
-        const row = z.slice(j * dim, (j + 1) * dim);
-        users.set(row, i * dim);
-        if (this.cacheSize === 0) return;
-        this.cache.set(text, row);
-        if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-      });
-    }
-    const k = Math.max(...queries.map((q) => q.k));
-    const r = await index.zMatrix.topK(
-      users,
-      k,
-      queries.map((q) => q.exclude),
-    );
-    return queries.map((q, i) => {
-      const rows: number[] = [];
-      const scores: number[] = [];
-      for (let j = 0; j < q.k; j++) {
-        const row = r.indices[i * k + j];
-        if (row < 0) break;
-        rows.push(row);
-        scores.push(r.scores[i * k + j]);
-      }
-      return { index, rows, scores };
-    });
+    const { rec, catalogue } = this.served;
+    const start = performance.now();
+    const scores = await rec.score(queries.map((q) => q.history));
+    this.options.metrics.scoring(queries.length, (performance.now() - start) / 1000);
+    const width = scores.length / queries.length;
+    return queries.map((q, i) => ({
+      catalogue,
+      ...topRows(scores.subarray(i * width, (i + 1) * width), q.k, q.exclude),
+    }));
   }
 
   /** The most popular items in training (the baseline the page compares with). */
   popular(k: number): Array<{ item_id: string; title: string; score: number }> {
-    this.popularOrder ??= Array.from(this.popularity.keys())
-      .sort((a, b) => this.popularity[b] - this.popularity[a] || a - b)
-      .slice(0, LIMITS.k);
     return this.popularOrder.slice(0, k).map((i) => ({
-      item_id: this.index.items[i].id,
-      title: this.index.items[i].title,
+      item_id: this.items.items[i].id,
+      title: this.items.items[i].title,
       score: this.popularity[i],
     }));
   }
 
-  /** Items whose title or id contains `q` (case-insensitive), in index order. */
+  /** Items whose title or id contains `q` (case-insensitive), in catalogue order. */
   search(q: string, limit: number): Array<{ item_id: string; title: string; added: boolean }> {
     const needle = q.trim().toLowerCase();
     const out: Array<{ item_id: string; title: string; added: boolean }> = [];
-    const items = this.index.items;
+    const { items } = this.items;
     for (let i = 0; i < items.length && out.length < limit; i++) {
       if (!needle || items[i].title.toLowerCase().includes(needle) || items[i].id.toLowerCase() === needle)
-        out.push({ item_id: items[i].id, title: items[i].title, added: this.index.isAdded(i) });
+        out.push({ item_id: items[i].id, title: items[i].title, added: this.items.isAdded(i) });
     }
     return out;
   }
 
   /**
-   * Adds or updates items without retraining: e_i with the frozen encoder, z_i through the
-   * projection; persisted first, then live for the next request. Writes run one at a time.
+   * Adds or updates items without retraining: persisted first, then given to the model (content
+   * models embed them; ID models give them the neutral score) and live for the next request.
+   * Writes run one at a time.
    */
   addItems(inputs: readonly ItemInput[]): Promise<{ added: number; updated: number; index_size: number }> {
     const run = this.writes.then(async () => {
@@ -253,54 +243,57 @@ export class RecommendationService {
         brand: it.brand,
         description: it.description,
       }));
-      const stored = await this.embed(items);
-      this.store.save(stored);
-      const { index, added, updated } = this.index.with(stored);
-      this.index = index;
-      return { added, updated, index_size: index.count };
+      this.store.save(items);
+      const served = this.served;
+      const { catalogue, rows, added, updated } = served.catalogue.with(items);
+      await served.rec.addItems?.(rows.map((row, i) => ({ row, item: items[i] })));
+      this.served = { ...served, catalogue };
+      return { added, updated, index_size: catalogue.count };
     });
     this.writes = run.catch(() => {});
     return run;
   }
 
-  /** Run-time items saved by earlier runs; vectors of another training run are re-encoded. */
-  private async restore(): Promise<void> {
-    const saved = this.store.load();
-    if (!saved.length) return;
-    const stale = saved.filter((s) => s.fingerprint !== this.record.created);
-    const fresh = await this.embed(stale.map((s) => s.item));
-    if (fresh.length) this.store.save(fresh);
-    const byId = new Map(fresh.map((s) => [s.item.id, s]));
-    this.index = this.index.with(saved.map((s) => byId.get(s.item.id) ?? s)).index;
-  }
-
-  private async embed(items: Item[]): Promise<StoredItem[]> {
-    if (!items.length) return [];
-    const { e, z } = await this.rec.embedItems(items.map((it) => itemText(it, this.rec.info.verbalize.fields)));
-    const eDim = e.length / items.length;
-    const zDim = z.length / items.length;
-    return items.map((item, i) => ({
-      item,
-      e: e.slice(i * eDim, (i + 1) * eDim),
-      z: z.slice(i * zDim, (i + 1) * zDim),
-      fingerprint: this.record.created,
-    }));
-  }
-
-  /** The model card written beside the model (MODEL.md). */
+  /** The model card: MODEL.md beside the model when training wrote one, else its description. */
   modelCard(): string {
-    return readFileSync(join(this.rec.dir, 'MODEL.md'), 'utf8');
+    const file = join(this.ws.path('models', this.served.name), 'MODEL.md');
+    if (existsSync(file)) return readFileSync(file, 'utf8');
+    const about = Object.entries(this.served.rec.describe()).map(([k, v]) => `| ${k} | ${v} |`);
+    return [`# ${this.served.name}`, '', '| | |', '|---|---|', ...about, ''].join('\n');
   }
 
   describe(): Record<string, string | number | boolean> {
+    const { rec, name, catalogue } = this.served;
     return {
-      ...this.rec.describe(),
-      name: this.rec.name,
-      items: this.index.count,
-      added: this.index.count - this.index.trained,
+      ...rec.describe(),
+      name,
+      version: this.served.version,
+      items: catalogue.count,
+      added: catalogue.count - catalogue.trained,
       users: this.ds.userIds.length,
       explanations: this.explains,
       workspace: this.ws.dir,
     };
   }
+}
+
+/** The model, fitted, with the run-time items of the workspace given to it. */
+async function load(
+  ws: Workspace,
+  ds: Dataset,
+  store: ItemStore,
+  options: ServiceOptions & { metrics: Metrics },
+): Promise<Served> {
+  const name = options.model ?? bestModel(ws).name;
+  const rec = makeRecommender(name, ws, {
+    device: options.device,
+    cacheSize: options.cacheSize ?? 10_000,
+    observer: options.metrics,
+  });
+  await rec.fit(ds);
+  const { catalogue, rows } = Catalogue.of(ds.items).with(store.load());
+  await rec.addItems?.(rows.map((row) => ({ row, item: catalogue.items[row] })));
+  // Loads what explanations need now, so a model that cannot explain fails at start, not mid-request.
+  await rec.explain?.({ items: new Int32Array(0), times: new Float64Array(0) }, []);
+  return { name, version: modelVersion(ws, name), rec, catalogue };
 }

@@ -15,7 +15,7 @@ export const TINY = resolveConfig([
 ]);
 
 // Batches pad texts to different lengths, so scores agree to float precision, not bit for bit.
-recommenderContract('r2end', (ws) => new R2ENDRecommender(ws, 'r2end', 'cpu'), {
+recommenderContract('r2end', (ws) => new R2ENDRecommender(ws, 'r2end'), {
   tolerance: 1e-4,
   train: async (ws, ds) => {
     await trainR2END(ws, ds, TINY, { name: 'r2end', log: () => {}, silent: true });

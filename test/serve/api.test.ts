@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli, tempDir } from '../helpers/fixtures.js';
@@ -45,7 +45,8 @@ function assertSameRanking(
 test('health, OpenAPI and the 127.0.0.1 default', async () => {
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const h = await getJson(`${server.url}/healthz`);
-  assert.deepEqual(h, { status: 200, body: { status: 'ok', model: 'r2end', items: 8 } });
+  const version = JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).created;
+  assert.deepEqual(h, { status: 200, body: { status: 'ok', model: 'r2end', version, items: 8 } });
   const doc = (await getJson(`${server.url}/openapi.json`)).body;
   assert.equal(doc.openapi, '3.1.0');
   assert.ok(doc.paths['/v1/recommend'].post.requestBody.content['application/json'].schema.properties.history);

@@ -8,7 +8,7 @@ test('Metrics instances in one process keep separate counts', async () => {
   a.request('GET', '/healthz', 200, 0.002);
   a.request('GET', '/healthz', 200, 0.004);
   b.request('GET', '/healthz', 200, 0.003);
-  const gauges = { indexItems: 3, addedItems: 0 };
+  const gauges = { indexItems: 3, addedItems: 0, model: 'm', version: 'v1' };
   const [ta, tb] = await Promise.all([a.render(gauges), b.render(gauges)]);
   assert.match(ta, /^r2end_http_requests_total\{method="GET",route="\/healthz",status="200"\} 2$/m);
   assert.match(tb, /^r2end_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1$/m);

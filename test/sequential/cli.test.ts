@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
+import { CLI, runCli } from '../support/cli.js';
+import { sequentialDataset, tempDir } from '../support/fixtures.js';
 
 function preparedWorkspace(users = 20): string {
   const work = tempDir();

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCli, tempDir } from '../helpers/fixtures.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/fixtures.js';
 import { getJson, postJson, startServer, trainedWorkspace, type Running } from './support.js';
 
 const TOKEN = 'test-token-123';
@@ -10,7 +11,7 @@ let work: string;
 let server: Running;
 
 before(async () => {
-  work = await trainedWorkspace();
+  work = trainedWorkspace();
   server = await startServer(work, [], { R2END_TOKEN: TOKEN });
 });
 after(async () => {

@@ -3,11 +3,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadDataset } from '../../src/data/dataset.js';
+import { Workspace } from '../../src/data/workspace.js';
+import { evaluate } from '../../src/eval/evaluate.js';
+import { R2ENDRecommender } from '../../src/r2end/recommender.js';
 import { CLI, runCli } from '../support/cli.js';
 import { jsonFile } from '../support/fixtures.js';
 import { taughtWorkspace, TINY_R2END_VALUES } from '../support/r2end.js';
 
-test('train, evaluate, recommend and report on a tiny fixture, end to end through the CLI', () => {
+test('train, evaluate, recommend and report on a tiny fixture, end to end through the CLI', async () => {
   const work = taughtWorkspace();
   const tr = runCli(['train', '--work', work, '--config', jsonFile(TINY_R2END_VALUES)]);
   assert.equal(tr.status, 0, tr.stderr);
@@ -34,7 +38,20 @@ test('train, evaluate, recommend and report on a tiny fixture, end to end throug
   const result = JSON.parse(ev.stdout);
   assert.equal(result.users, 20);
   assert.equal(result.about.teacher, 'template (not an LLM)');
-  assert.ok(result.metrics['HR@20'] >= 0 && result.metrics['HR@20'] <= 1);
+  // The CLI ranks the test split of every user with the trained model, as the evaluator does in-process.
+  const ws = Workspace.open(work);
+  const ds = loadDataset(ws);
+  const direct = new R2ENDRecommender(ws, 'r2end', 'cpu');
+  await direct.fit(ds);
+  const expected = await evaluate(direct, ds, { split: 'test', silent: true });
+  ws.close();
+  assert.equal(result.items, ds.items.length);
+  assert.deepEqual(Object.keys(result.metrics).sort(), Object.keys(expected.metrics).sort());
+  for (const [metric, value] of Object.entries(expected.metrics))
+    assert.ok(
+      Math.abs(result.metrics[metric] - value) < 1e-9,
+      `${metric}: CLI ${result.metrics[metric]}, in-process ${value}`,
+    );
 
   const rec = runCli(['recommend', '--work', work, '--user', 'u3', '-k', '4', '--json']);
   assert.equal(rec.status, 0, rec.stderr);

@@ -15,11 +15,12 @@ import type { EngineEncoder } from '../src/encoder/engine-encoder.js';
 import { cpuHasBf16, engine, type Precision } from '../src/engine/native.js';
 import { Random } from '../src/engine/random.js';
 import { topK } from '../src/engine/topk.js';
+import { sharedDir } from '../src/util/paths.js';
 import { round } from './numbers.js';
 
 const tokens = 128;
 const batch = 16;
-const tokenizerDir = '/work/shared/models/all-MiniLM-L6-v2-tokenizer';
+const tokenizerDir = sharedDir('models', 'all-MiniLM-L6-v2-tokenizer');
 
 /** Texts long enough that every one is cut to exactly 128 tokens. */
 function longTexts(n: number): string[] {

@@ -7,7 +7,7 @@ import { Workspace } from '../src/data/workspace.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import type { Recommender } from '../src/rank/recommender.js';
 import { tempWork } from './temp.js';
-import { datasetDir } from './datasets.js';
+import { sharedDir } from '../src/util/paths.js';
 
 /**
  * Foundation benchmark: prepare and full-ranking evaluation times on each dataset, and the
@@ -24,7 +24,12 @@ async function main() {
     const work = tempWork();
     const ws = Workspace.open(work, { create: true });
     let t = performance.now();
-    const report = await prepare(ws, { data: datasetDir(name), format: 'plain', kcore: 5, missingMeta: 'error' });
+    const report = await prepare(ws, {
+      data: sharedDir('datasets', name),
+      format: 'plain',
+      kcore: 5,
+      missingMeta: 'error',
+    });
     const prepareSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     const ds = loadDataset(ws);

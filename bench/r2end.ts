@@ -8,7 +8,7 @@ import { R2ENDRecommender } from '../src/r2end/recommender.js';
 import type { History } from '../src/rank/recommender.js';
 import { historyText } from '../src/r2end/texts.js';
 import { PACKAGE_ROOT } from '../src/util/paths.js';
-import { datasetDir } from './datasets.js';
+import { sharedDir } from '../src/util/paths.js';
 
 /**
  * R2END end to end on a real dataset (default beauty, all users, full ranking over all items,
@@ -130,7 +130,7 @@ async function main() {
   out.seconds = seconds;
   out.results = results;
   if (!existsSync(join(work, Workspace.DB_FILE)))
-    seconds.prepare = cli(['prepare', '--data', datasetDir(dataset), '--work', work]).seconds;
+    seconds.prepare = cli(['prepare', '--data', sharedDir('datasets', dataset), '--work', work]).seconds;
   seconds.teach = cli(['teach', '--work', work, '--backend', 'template']).seconds;
   const extra = process.env.R2END_BENCH_CONFIG ? ['--config', process.env.R2END_BENCH_CONFIG] : [];
   // R2END with the paper's settings (appendix D).

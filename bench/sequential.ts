@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Workspace } from '../src/data/workspace.js';
 import type { SequentialRecord } from '../src/sequential/train.js';
 import { PACKAGE_ROOT } from '../src/util/paths.js';
-import { datasetDir } from './datasets.js';
+import { sharedDir } from '../src/util/paths.js';
 
 /**
  * SASRec (BCE and CE) and GRU4Rec on a real dataset (default beauty): trained with each model's
@@ -53,7 +53,8 @@ function main() {
     // Timings depend on what else runs: the 1-minute load average before and after.
     load_average: [loadavg()[0]],
   };
-  if (!existsSync(join(work, Workspace.DB_FILE))) cli(['prepare', '--data', datasetDir(dataset), '--work', work]);
+  if (!existsSync(join(work, Workspace.DB_FILE)))
+    cli(['prepare', '--data', sharedDir('datasets', dataset), '--work', work]);
   const results: Record<string, unknown> = {};
   for (const m of MODELS) {
     cli(['train', '--work', work, ...m.args, '--name', m.name]);

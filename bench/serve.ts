@@ -5,8 +5,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
-import { PACKAGE_ROOT } from '../src/util/paths.js';
-import { datasetDir } from './datasets.js';
+import { PACKAGE_ROOT, sharedDir } from '../src/util/paths.js';
 
 /**
  * Load benchmark of `r2end serve`: POST /v1/recommend with real users' histories (each request
@@ -36,7 +35,8 @@ function workspace(): { work: string; dataset: string; model: string } {
   const mini = join(tmpdir(), 'r2end-bench-serve-beauty_mini');
   if (existsSync(join(mini, 'models', 'r2end', 'bundle.json')))
     return { work: mini, dataset: 'beauty_mini', model: `reused from ${mini}` };
-  if (!existsSync(join(mini, Workspace.DB_FILE))) cli(['prepare', '--data', datasetDir('beauty_mini'), '--work', mini]);
+  if (!existsSync(join(mini, Workspace.DB_FILE)))
+    cli(['prepare', '--data', sharedDir('datasets', 'beauty_mini'), '--work', mini]);
   cli(['teach', '--work', mini, '--backend', 'template']);
   cli(['train', '--work', mini]);
   return { work: mini, dataset: 'beauty_mini', model: `trained now in ${mini}` };

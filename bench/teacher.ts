@@ -25,12 +25,13 @@ import { OpenAIBackend } from '../src/teacher/openai.js';
 import { runJobs } from '../src/teacher/runner.js';
 import { TeacherStore } from '../src/teacher/store.js';
 import { TEMPLATE_MODEL, TemplateTeacher } from '../src/teacher/template-teacher.js';
+import { sharedDir } from '../src/util/paths.js';
 import { round } from './numbers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
   options: {
-    data: { type: 'string', default: resolve(ROOT, '../shared/datasets/beauty') },
+    data: { type: 'string' },
     requests: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '64' },
   },
@@ -40,7 +41,12 @@ const seconds = (from: number) => (performance.now() - from) / 1000;
 const work = mkdtempSync(join(tmpdir(), 'r2end-bench-teacher-'));
 let t = performance.now();
 const ws = Workspace.open(work, { create: true });
-await prepare(ws, { data: values.data!, format: 'auto', kcore: 5, missingMeta: 'error' });
+await prepare(ws, {
+  data: values.data ?? sharedDir('datasets', 'beauty'),
+  format: 'auto',
+  kcore: 5,
+  missingMeta: 'error',
+});
 const prepareSeconds = seconds(t);
 
 // Template teacher: everything a `teach --backend template` run does after `prepare`.

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { Workspace } from '../data/workspace.js';
 import { UserError } from '../util/errors.js';
-import { sharedDataset } from '../util/paths.js';
+import { findShared } from '../util/paths.js';
 
 const DEMO_DATASET = 'beauty_mini';
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--data <dir>', 'dataset folder')
     .option('--work <dir>', 'workspace folder; re-running resumes from what is there', 'r2end-demo')
     .action((o) => {
-      const data = o.data ?? sharedDataset(DEMO_DATASET);
+      const data = o.data ?? findShared('datasets', DEMO_DATASET);
       if (!data)
         throw new UserError(`no --data given and ${DEMO_DATASET} not found (set R2END_DATASETS or pass --data DIR)`);
       const work: string = o.work;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
+import { runCli } from '../support/cli.js';
+import { sequentialDataset, tempDir } from '../support/fixtures.js';
 
 test('prepare, evaluate --json (DESIGN.md schema) and report, through the CLI', () => {
   const work = tempDir();

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { plainDataset, runCli, tempDir, writeDir } from '../helpers/fixtures.js';
+import { runCli } from '../support/cli.js';
+import { plainDataset, tempDir, writeDir } from '../support/fixtures.js';
 
 const items = '{"item_id": "x1", "title": "One"}\n{"item_id": "x2", "title": "Two"}\n';
 

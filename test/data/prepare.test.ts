@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { evalCase, loadDataset, trainCounts } from '../../src/data/dataset.js';
 import { kcoreFilter, prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
-import { plainDataset, tempDir, writeDir } from '../helpers/fixtures.js';
+import { plainDataset, tempDir, writeDir } from '../support/fixtures.js';
 
 const opts: { format: 'auto'; kcore: number; missingMeta: 'error' | 'drop' } = {
   format: 'auto',

@@ -7,7 +7,8 @@ import { loadEncoder } from '../../src/encoder/load.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { loadUseLite } from '../../src/encoder/use-lite.js';
 import { UserError } from '../../src/util/errors.js';
-import { temporaryDir, tinyBert } from '../support/fixtures.js';
+import { tinyBert } from '../support/encoders.js';
+import { tempDir } from '../support/fixtures.js';
 
 function rejects(run: () => unknown, pattern: RegExp): void {
   assert.throws(run, (error: unknown) => error instanceof UserError && pattern.test(error.message));
@@ -22,7 +23,7 @@ function replaceTensor(dir: string, name: string, shape: number[]): void {
 }
 
 test('missing and malformed model directories', () => {
-  const root = temporaryDir();
+  const root = tempDir();
   rejects(() => loadEncoder(join(root, 'nowhere')), /nowhere: not a directory/);
   const empty = join(root, 'empty');
   mkdirSync(empty);

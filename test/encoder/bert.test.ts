@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadEncoder } from '../../src/encoder/load.js';
-import { cosine, row, temporaryDir, tinyBert } from '../support/fixtures.js';
+import { cosine, row, tinyBert } from '../support/encoders.js';
+import { tempDir } from '../support/fixtures.js';
 import { join } from 'node:path';
 
 test('a tiny random BERT encodes in text order, normalised, with one truncation warning', async () => {
@@ -80,7 +81,7 @@ test('a fine-tuned BERT saves to a Hugging Face directory that reloads bit-exact
   const texts = ['one text', 'two texts', 'three'];
   const trainer = encoder.trainer({ learningRate: 1e-2 });
   await trainer.step(texts, new Float32Array(3 * 32).fill(0.1));
-  const dir = join(temporaryDir(), 'saved');
+  const dir = join(tempDir(), 'saved');
   encoder.save(dir);
   const reloaded = loadEncoder(dir);
   assert.equal(reloaded.pooling, 'mean');
@@ -101,7 +102,7 @@ test('bfloat16 inference follows every weight update: training steps and reloads
   await trainer.step(texts, new Float32Array(3 * 32).fill(0.1));
   const after = await encoder.encode(texts);
   assert.ok(cosine(row(after, 0, 32), row(before, 0, 32)) < 0.9999, 'the step changed the embeddings');
-  const dir = join(temporaryDir(), 'saved');
+  const dir = join(tempDir(), 'saved');
   encoder.save(dir);
   assert.deepEqual(await loadEncoder(dir, { precision: 'bfloat16' }).encode(texts), after);
   // Loading the original weights back into the trained model brings back the first embeddings.

@@ -5,12 +5,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { temporaryDir, tinyBert } from '../support/fixtures.js';
+import { tinyBert } from '../support/encoders.js';
+import { tempDir } from '../support/fixtures.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 test('encode --json prints embeddings in text order, from --text and --file', () => {
-  const dir = temporaryDir();
+  const dir = tempDir();
   const file = join(dir, 'texts.txt');
   writeFileSync(file, 'third text\n\nfifth text\n');
   const out = execFileSync(

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { loadEncoder } from '../../src/encoder/load.js';
 import { loadUseLite } from '../../src/encoder/use-lite.js';
 import { Random } from '../../src/engine/random.js';
-import { cosine, row, temporaryDir } from '../support/fixtures.js';
+import { cosine, row } from '../support/encoders.js';
+import { tempDir } from '../support/fixtures.js';
 
 const texts = [
   'hiking boots and a tent',
@@ -88,7 +89,7 @@ test('a fine-tuned USE-lite checkpoint reloads bit-exactly', async () => {
   const encoder = loadUseLite();
   const trainer = encoder.trainer({ learningRate: 1e-3 });
   await trainer.step(texts.slice(0, 4), unitTargets(4, 512, 9));
-  const dir = join(temporaryDir(), 'use-lite-tuned');
+  const dir = join(tempDir(), 'use-lite-tuned');
   encoder.save(dir);
   const reloaded = loadEncoder(dir);
   assert.equal(reloaded.dim, 512);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ProjectionHead } from '../../src/engine/projection.js';
 import { Random } from '../../src/engine/random.js';
 import { topK } from '../../src/engine/topk.js';
-import { temporaryDir } from '../support/fixtures.js';
+import { tempDir } from '../support/fixtures.js';
 
 for (const precision of ['float32', 'bfloat16'] as const) {
   test(`InfoNCE training ranks each user's positive item first, and the head reloads exactly (${precision})`, async () => {
@@ -62,7 +62,7 @@ for (const precision of ['float32', 'bfloat16'] as const) {
     const ranked = await topK(zUsers, zItems, outDim, 1);
     for (let u = 0; u < users; u++) assert.equal(ranked.indices[u], positives[u], `user ${u}`);
 
-    const dir = join(temporaryDir(), 'projection');
+    const dir = join(tempDir(), 'projection');
     head.save(dir);
     const reloaded = ProjectionHead.load(dir, { precision });
     assert.deepEqual(reloaded.config, head.config);

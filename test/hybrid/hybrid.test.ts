@@ -6,7 +6,7 @@ import { loadDataset, trainCounts } from '../../src/data/dataset.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { chooseWeights, HybridRecommender, weightGrid } from '../../src/hybrid/hybrid.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
-import { runCli } from '../helpers/fixtures.js';
+import { runCli } from '../support/cli.js';
 import { contractDataset, contractWorkspace, recommenderContract } from '../rank/contract.js';
 
 recommenderContract(

@@ -6,7 +6,7 @@ import { latestTestEvaluation, saveEvaluation } from '../../src/eval/results.js'
 import { resolveConfig } from '../../src/r2end/config.js';
 import { writeModelCard } from '../../src/r2end/model-card.js';
 import type { TrainingRecord } from '../../src/r2end/record.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { tempDir } from '../support/fixtures.js';
 
 /** A record as `r2end train` writes it: one setting changed (negatives), one given at its default (seed). */
 function cardRecord(): TrainingRecord {

@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { Workspace } from '../../src/data/workspace.js';
+import { evaluate } from '../../src/eval/evaluate.js';
+import { R2ENDRecommender } from '../../src/r2end/recommender.js';
+import { CLI, runCli } from '../support/cli.js';
+import { jsonFile } from '../support/fixtures.js';
+import { taughtWorkspace, TINY_R2END_VALUES } from '../support/r2end.js';
 
-const TINY = {
-  distill: { batchSize: 4, alignmentUsers: 2 },
-  projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 },
-};
-
-function taughtWorkspace(): string {
-  const work = tempDir();
-  assert.equal(runCli(['prepare', '--data', sequentialDataset(20), '--work', work, '--kcore', '3']).status, 0);
-  const t = runCli(['teach', '--work', work, '--backend', 'template']);
-  assert.equal(t.status, 0, t.stderr);
-  return work;
-}
-
-function configFile(values: unknown): string {
-  const file = join(tempDir(), 'config.json');
-  writeFileSync(file, JSON.stringify(values));
-  return file;
-}
-
-test('train, evaluate, recommend and report on a tiny fixture, end to end through the CLI', () => {
+test('train, evaluate, recommend and report on a tiny fixture, end to end through the CLI', async () => {
   const work = taughtWorkspace();
-  const tr = runCli(['train', '--work', work, '--config', configFile(TINY)]);
+  const tr = runCli(['train', '--work', work, '--config', jsonFile(TINY_R2END_VALUES)]);
   assert.equal(tr.status, 0, tr.stderr);
   assert.match(tr.stdout, /model r2end .*teacher: template \(not an LLM\)/);
   const model = join(work, 'models', 'r2end');
@@ -51,7 +38,20 @@ test('train, evaluate, recommend and report on a tiny fixture, end to end throug
   const result = JSON.parse(ev.stdout);
   assert.equal(result.users, 20);
   assert.equal(result.about.teacher, 'template (not an LLM)');
-  assert.ok(result.metrics['HR@20'] >= 0 && result.metrics['HR@20'] <= 1);
+  // The CLI ranks the test split of every user with the trained model, as the evaluator does in-process.
+  const ws = Workspace.open(work);
+  const ds = loadDataset(ws);
+  const direct = new R2ENDRecommender(ws, 'r2end');
+  await direct.fit(ds);
+  const expected = await evaluate(direct, ds, { split: 'test', silent: true });
+  ws.close();
+  assert.equal(result.items, ds.items.length);
+  assert.deepEqual(Object.keys(result.metrics).sort(), Object.keys(expected.metrics).sort());
+  for (const [metric, value] of Object.entries(expected.metrics))
+    assert.ok(
+      Math.abs(result.metrics[metric] - value) < 1e-9,
+      `${metric}: CLI ${result.metrics[metric]}, in-process ${value}`,
+    );
 
   const rec = runCli(['recommend', '--work', work, '--user', 'u3', '-k', '4', '--json']);
   assert.equal(rec.status, 0, rec.stderr);
@@ -66,7 +66,7 @@ test('train, evaluate, recommend and report on a tiny fixture, end to end throug
   assert.ok(items[0].score >= items[3].score);
 
   // An ablation trains as its own model beside the first.
-  const ab = runCli(['train', '--work', work, '--config', configFile(TINY), '--ablation', 'no-projection']);
+  const ab = runCli(['train', '--work', work, '--config', jsonFile(TINY_R2END_VALUES), '--ablation', 'no-projection']);
   assert.equal(ab.status, 0, ab.stderr);
   assert.ok(existsSync(join(work, 'models', 'r2end-no-projection', 'bundle.json')));
 
@@ -80,7 +80,10 @@ test('train, evaluate, recommend and report on a tiny fixture, end to end throug
 test('a killed train resumes from the last finished stage', async () => {
   const work = taughtWorkspace();
   // Enough distillation steps that the kill lands inside the distill stage.
-  const config = configFile({ ...TINY, distill: { ...TINY.distill, batchSize: 1, epochs: 30 } });
+  const config = jsonFile({
+    ...TINY_R2END_VALUES,
+    distill: { ...TINY_R2END_VALUES.distill, batchSize: 1, epochs: 30 },
+  });
   const stages = join(work, 'models', 'r2end', 'stages.json');
   const child = spawn(process.execPath, [CLI, 'train', '--work', work, '--config', config], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -165,15 +168,15 @@ test('bad training settings give one line naming the flag or field', () => {
     [['--patience', '0'], /^r2end: --patience 0: expected a whole number >= 1$/],
     [['--ratio', '1.5'], /^r2end: --ratio 1.5: expected a number in \(0, 1\]|^r2end: --ratio 1.5: expected a number/],
     [['--encoder', 'no-such-encoder'], /^r2end: --encoder no-such-encoder: expected use-lite or a model directory/],
-    [['--config', configFile({ distill: { lr: -0.1 } })], /^r2end: --config .*: field "distill.lr": /],
-    [['--config', configFile({ projection: { tau: 'warm' } })], /^r2end: --config .*: field "projection.tau": /],
+    [['--config', jsonFile({ distill: { lr: -0.1 } })], /^r2end: --config .*: field "distill.lr": /],
+    [['--config', jsonFile({ projection: { tau: 'warm' } })], /^r2end: --config .*: field "projection.tau": /],
     [['--negatives', 'many'], /^r2end: --negatives many: expected a whole number >= 1 or 'all'$/],
     [
-      ['--config', configFile({ projection: { negatives: 'all', negativeSharing: 'per-user' } })],
+      ['--config', jsonFile({ projection: { negatives: 'all', negativeSharing: 'per-user' } })],
       /^r2end: --config .*: field "projection.negatives": negatives "all" needs negativeSharing "shared"/,
     ],
     [
-      ['--config', configFile({ projection: { precision: 'half' } })],
+      ['--config', jsonFile({ projection: { precision: 'half' } })],
       /^r2end: --config .*: field "projection.precision": /,
     ],
     [['--ablation', 'everything'], /^error: option '--ablation <what>' argument 'everything' is invalid/],

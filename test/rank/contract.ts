@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evalCase, loadDataset, trainCounts, type Dataset } from '../../src/data/dataset.js';
-import { prepare } from '../../src/data/prepare.js';
-import { Workspace } from '../../src/data/workspace.js';
+import type { Workspace } from '../../src/data/workspace.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
-import { runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
+import { preparedWorkspace, sequentialDataset } from '../support/fixtures.js';
+import { teachTemplate } from '../support/r2end.js';
 
 export interface ContractOptions {
   /** Allowed absolute difference between scores computed in different batches. */
@@ -19,10 +19,8 @@ export interface ContractOptions {
  * "cold" nobody else has, so training never sees that item.
  */
 export async function contractWorkspace(coldItem = false): Promise<Workspace> {
-  const ws = Workspace.open(tempDir(), { create: true });
-  await prepare(ws, { data: sequentialDataset(12, 8, 6, coldItem), format: 'plain', kcore: 1, missingMeta: 'error' });
-  const taught = runCli(['teach', '--work', ws.dir, '--backend', 'template']);
-  assert.equal(taught.status, 0, taught.stderr);
+  const ws = await preparedWorkspace(sequentialDataset(12, 8, 6, coldItem));
+  teachTemplate(ws.dir);
   return ws;
 }
 

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
+import { CLI, runCli } from '../support/cli.js';
+import { sequentialDataset, tempDir } from '../support/fixtures.js';
 
 function preparedWorkspace(users = 20): string {
   const work = tempDir();
@@ -26,13 +27,21 @@ test('train --model gru4rec writes a model that evaluate finds by name; a re-run
     assert.ok(existsSync(join(dir, f)), f);
   const record = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8'));
   assert.equal(record.curve.length, 3);
-  assert.ok(record.curve.every((e: { seconds: number; validNdcg10: number }) => e.seconds > 0 && e.validNdcg10 >= 0));
+  assert.ok(record.curve.every((e: { seconds: number }) => e.seconds > 0));
+  const ndcgs = record.curve.map((e: { validNdcg10: number }) => e.validNdcg10);
+  assert.equal(record.bestValidNdcg10, Math.max(...ndcgs));
+  assert.equal(ndcgs[record.bestEpoch - 1], record.bestValidNdcg10);
 
   const ev = runCli(['evaluate', '--work', work, '--recommender', 'gru4rec', '--json']);
   assert.equal(ev.status, 0, ev.stderr);
   const result = JSON.parse(ev.stdout);
   assert.equal(result.users, 20);
   assert.equal(result.about.model, 'GRU4Rec');
+  // The saved weights are the best epoch's: evaluating them on validation gives its NDCG@10.
+  const valid = runCli(['evaluate', '--work', work, '--recommender', 'gru4rec', '--split', 'valid', '--json']);
+  assert.equal(valid.status, 0, valid.stderr);
+  const validNdcg = JSON.parse(valid.stdout).metrics['NDCG@10'];
+  assert.ok(Math.abs(validNdcg - record.bestValidNdcg10) < 1e-9, `${validNdcg} vs ${record.bestValidNdcg10}`);
 
   // The report lists it with its training time.
   const rep = runCli(['report', '--work', work]);

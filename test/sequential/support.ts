@@ -1,18 +1,15 @@
 // Shared fixtures of the sequential-model tests: a prepared workspace on a "next item" dataset
 // and small, fast settings.
-import { prepare } from '../../src/data/prepare.js';
-import { Workspace } from '../../src/data/workspace.js';
+import type { Workspace } from '../../src/data/workspace.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { resolveSequentialConfig, type SequentialConfig, type SequentialKind } from '../../src/sequential/config.js';
 import { SequentialRecommender } from '../../src/sequential/recommender.js';
 import { trainSequential } from '../../src/sequential/train.js';
-import { sequentialDataset, tempDir } from '../helpers/fixtures.js';
+import { preparedWorkspace, sequentialDataset } from '../support/fixtures.js';
 
 /** A prepared workspace where every user walks i0 -> i1 -> ... (mod pool), each from its own start. */
-export async function sequenceWorkspace(users = 12, pool = 8, perUser = 6): Promise<Workspace> {
-  const ws = Workspace.open(tempDir(), { create: true });
-  await prepare(ws, { data: sequentialDataset(users, pool, perUser), format: 'plain', kcore: 1, missingMeta: 'error' });
-  return ws;
+export function sequenceWorkspace(users = 12, pool = 8, perUser = 6): Promise<Workspace> {
+  return preparedWorkspace(sequentialDataset(users, pool, perUser));
 }
 
 /** Settings small enough for tests; `values` override them. */

@@ -9,7 +9,7 @@ import { getJson, startServer, trainedWorkspace, type Running } from './support.
 let server: Running;
 
 before(async () => {
-  server = await startServer(await trainedWorkspace());
+  server = await startServer(trainedWorkspace());
 });
 after(async () => {
   await server?.stop();

@@ -16,8 +16,9 @@ import { trainSequential } from '../../src/sequential/train.js';
 import { Metrics } from '../../src/serve/metrics.js';
 import { buildServer } from '../../src/serve/server.js';
 import { RecommendationService } from '../../src/serve/service.js';
-import { runCli, tempDir } from '../helpers/fixtures.js';
-import { TINY } from '../r2end/tiny.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/fixtures.js';
+import { tinyR2END } from '../support/r2end.js';
 import { contractWorkspace } from '../rank/contract.js';
 
 const KINDS = ['pop', 'itemknn', 'r2end', 'sasrec-ce', 'hybrid'];
@@ -28,7 +29,7 @@ before(async () => {
   ws = await contractWorkspace(true);
   ds = loadDataset(ws);
   const quiet = { log: () => {}, silent: true };
-  await trainR2END(ws, ds, TINY, { name: 'r2end', ...quiet });
+  await trainR2END(ws, ds, tinyR2END(), { name: 'r2end', ...quiet });
   const sasrec = resolveSequentialConfig('sasrec', [
     { source: 'test', values: { loss: 'ce', hidden: 16, blocks: 1, heads: 2, epochs: 3, maxLength: 8 } },
   ]);

@@ -1,49 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CLI, runCli, sequentialDataset, tempDir } from '../helpers/fixtures.js';
-
-const TINY = {
-  distill: { batchSize: 4, alignmentUsers: 2 },
-  projection: { dim: 32, epochs: 2, batchSize: 8, negatives: 5 },
-};
+import { CLI, runCli } from '../support/cli.js';
+import { jsonFile } from '../support/fixtures.js';
+import { taughtWorkspace, TINY_R2END_VALUES } from '../support/r2end.js';
 
 /**
- * A workspace with a tiny trained model (20 users, 8 items), trained once per `node --test`
- * run of one build (the test files share the runner's pid; each build rewrites the CLI) and
- * copied for each caller, who may change it.
+ * A workspace with a tiny trained model (20 users, 8 items), trained for each caller (about 7 s),
+ * who may change it; removed when the test process exits.
  */
-export async function trainedWorkspace(): Promise<string> {
-  const shared = join(tmpdir(), `r2end-serve-fixture-${process.ppid}-${Math.round(statSync(CLI).mtimeMs)}`);
-  const ready = join(shared, 'ready');
-  let mine = false;
-  try {
-    mkdirSync(shared);
-    mine = true;
-  } catch {
-    // Another test file is training it: wait for it.
-  }
-  if (mine) {
-    const work = join(shared, 'work');
-    assert.equal(runCli(['prepare', '--data', sequentialDataset(20), '--work', work, '--kcore', '3']).status, 0);
-    const t = runCli(['teach', '--work', work, '--backend', 'template']);
-    assert.equal(t.status, 0, t.stderr);
-    const config = join(shared, 'config.json');
-    writeFileSync(config, JSON.stringify(TINY));
-    const tr = runCli(['train', '--work', work, '--config', config]);
-    assert.equal(tr.status, 0, tr.stderr);
-    writeFileSync(ready, '');
-  }
-  const deadline = Date.now() + 180_000;
-  while (!existsSync(ready)) {
-    assert.ok(Date.now() < deadline, 'timed out waiting for the shared fixture model');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const copy = join(tempDir('r2end-serve-'), 'work');
-  cpSync(join(shared, 'work'), copy, { recursive: true });
-  return copy;
+export function trainedWorkspace(): string {
+  const work = taughtWorkspace();
+  const r = runCli(['train', '--work', work, '--config', jsonFile(TINY_R2END_VALUES)]);
+  assert.equal(r.status, 0, r.stderr);
+  return work;
 }
 
 export interface Running {

@@ -4,14 +4,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { runCli, tempDir } from '../helpers/fixtures.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/fixtures.js';
 import { startServer, trainedWorkspace } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../test-artifacts');
 
 test('in a real browser: search items, build a history, recommendations equal `r2end recommend`', async () => {
-  const work = await trainedWorkspace();
+  const work = trainedWorkspace();
   const server = await startServer(work);
   // Playwright gives the browser a fresh temporary profile (user data dir) of its own.
   const browser = await chromium

@@ -1,47 +1,112 @@
-// Shared helpers for engine and encoder tests: temporary directories and a tiny random BERT.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Temporary folders, dataset writers and prepared workspaces shared by the tests.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
-import { writeRandomBert, type RandomBertShape } from '../../testing/random-bert.js';
+import { gzipSync } from 'node:zlib';
+import { prepare } from '../../src/data/prepare.js';
+import { Workspace } from '../../src/data/workspace.js';
+import { sharedDir } from '../../src/util/paths.js';
 
-export const miniLmTokenizerDir = '/work/shared/models/all-MiniLM-L6-v2-tokenizer';
+// Removed at process exit rather than after each test file's hooks: workspaces are cached and
+// shared by the tests of a file, and `after` inside a test would delete them under the next one.
+const temporary: string[] = [];
+process.once('exit', () => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
 
-/** A temporary directory removed when the test file finishes. */
-export function temporaryDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'r2end-test-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+/** A new temporary folder, removed when the test process exits. The only way tests make one. */
+export function tempDir(prefix = 'r2end-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
   return dir;
 }
 
-export const tinyBertShape: RandomBertShape = {
-  hiddenSize: 32,
-  layers: 2,
-  heads: 4,
-  intermediateSize: 64,
-  maxPositions: 64,
-  normalize: true,
-};
-
-/** A tiny BERT directory with random weights and MiniLM's real tokenizer. */
-export function tinyBert(shape: Partial<RandomBertShape> = {}, seed = 7): string {
-  const dir = join(temporaryDir(), 'bert');
-  writeRandomBert(dir, miniLmTokenizerDir, { ...tinyBertShape, ...shape }, seed);
+/** Writes files (name -> text; names ending in .gz are gzipped) into a new temp folder. */
+export function writeDir(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, text] of Object.entries(files))
+    writeFileSync(join(dir, name), name.endsWith('.gz') ? gzipSync(text) : text);
   return dir;
 }
 
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0,
-    x = 0,
-    y = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    x += a[i] * a[i];
-    y += b[i] * b[i];
+/** `values` as JSON in a new temp folder (a --config file, a history file). */
+export function jsonFile(values: unknown, name = 'config.json'): string {
+  const file = join(tempDir(), name);
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
+export interface FixtureItem {
+  id: string;
+  title: string;
+  categories?: string[][];
+  brand?: string | null;
+}
+
+/** A plain-format dataset: rows [user, item, timestamp] in file order, plus item metadata. */
+export function plainDataset(
+  rows: Array<[string, string, number]>,
+  items: FixtureItem[],
+  defaultCategories = [['Cat']],
+): string {
+  return writeDir({
+    'interactions.csv': ['user_id,item_id,timestamp', ...rows.map((r) => r.join(','))].join('\n') + '\n',
+    'items.jsonl':
+      items
+        .map((it) =>
+          JSON.stringify({
+            item_id: it.id,
+            title: it.title,
+            categories: it.categories ?? defaultCategories,
+            brand: it.brand ?? null,
+            description: null,
+          }),
+        )
+        .join('\n') + '\n',
+  });
+}
+
+/**
+ * A small dataset where every user has `perUser` interactions on a shared pool of items, so a
+ * 3-core keeps everything. Item i's successor in every sequence is item i+1 (mod pool). With
+ * `coldItem`, one more user ends on item "cold", which nothing else has (kept only with k-core 1).
+ */
+export function sequentialDataset(users = 12, pool = 8, perUser = 6, coldItem = false): string {
+  const rows: Array<[string, string, number]> = [];
+  for (let u = 0; u < users; u++) {
+    for (let p = 0; p < perUser; p++) rows.push([`u${u}`, `i${(u + p) % pool}`, 1_600_000_000 + p * 86_400 + u]);
   }
-  return dot / Math.sqrt(x * y);
+  const items = Array.from({ length: pool }, (_, i) => ({
+    id: `i${i}`,
+    title: `Item ${i}`,
+    categories: [['Beauty', i % 2 ? 'Hair' : 'Skin']],
+    brand: i % 3 ? 'Acme' : null,
+  }));
+  if (coldItem) {
+    for (let p = 0; p < 3; p++) rows.push(['ucold', `i${p}`, 1_600_000_000 + p * 86_400]);
+    rows.push(['ucold', 'cold', 1_600_000_000 + 3 * 86_400]);
+    items.push({ id: 'cold', title: 'Brand new serum', categories: [['Beauty', 'Skin']], brand: 'Acme' });
+  }
+  return plainDataset(rows, items);
 }
 
-export function row(m: Float32Array, i: number, dim: number): Float32Array {
-  return m.subarray(i * dim, (i + 1) * dim);
+/** A new workspace with the plain-format dataset folder `data` prepared (k-core `kcore`). */
+export async function preparedWorkspace(data: string, kcore = 1): Promise<Workspace> {
+  const ws = Workspace.open(tempDir('r2end-work-'), { create: true });
+  await prepare(ws, { data, format: 'plain', kcore, missingMeta: 'error' });
+  return ws;
+}
+
+// Prepared once per process: beauty_mini takes a second.
+const prepared = new Map<string, string>();
+/** A prepared 5-core copy of a shared dataset, opened anew for each caller. */
+export async function sharedWorkspace(name: string): Promise<Workspace> {
+  let dir = prepared.get(name);
+  if (!dir) {
+    const ws = await preparedWorkspace(sharedDir('datasets', name), 5);
+    ws.close();
+    dir = ws.dir;
+    prepared.set(name, dir);
+  }
+  return Workspace.open(dir);
 }

@@ -9,7 +9,9 @@ import { loadTeacherOutputs } from '../../src/teacher/outputs.js';
 import { TeacherStore } from '../../src/teacher/store.js';
 import { UserError } from '../../src/util/errors.js';
 import { fakeAnswer } from '../../testing/fake-openai.js';
-import { config, leakFixture, runCli, tempDir, viewOf } from './helpers.js';
+import { runCliAsync } from '../support/cli.js';
+import { tempDir } from '../support/fixtures.js';
+import { leakFixture, teachConfig, viewOf } from '../support/teacher.js';
 
 interface BatchLine {
   custom_id: string;
@@ -46,7 +48,7 @@ function result(line: BatchLine, content: string, finish = 'stop'): string {
 test('batch backend: export pending prompts, import results; failures recorded, unknown lines counted', async () => {
   const ws = await leakFixture();
   const view = viewOf(ws);
-  const c = config({ backend: 'batch', model: 'gemma-3-27b' });
+  const c = teachConfig({ backend: 'batch', model: 'gemma-3-27b' });
   const s = promptSettings(c, view);
   const plan = planJobs(view, c, s);
   const jobs = [...plan.reasoning, ...plan.items];
@@ -116,7 +118,7 @@ test('batch backend: export pending prompts, import results; failures recorded, 
 test('unguided mode: candidates instead of the target; keep all or only matching predictions', async () => {
   const ws = await leakFixture();
   const view = viewOf(ws);
-  const c = config({ backend: 'batch', model: 'm', mode: 'unguided', candidates: 2, what: 'reasoning' });
+  const c = teachConfig({ backend: 'batch', model: 'm', mode: 'unguided', candidates: 2, what: 'reasoning' });
   const s = promptSettings(c, view);
   const { reasoning } = planJobs(view, c, s);
   assert.equal(reasoning.length, 10);
@@ -168,7 +170,7 @@ test('batch backend through the CLI; the template teacher is labelled as not an 
   const ws = await leakFixture();
   ws.close();
   const dir = tempDir();
-  const exp = await runCli([
+  const exp = await runCliAsync([
     'teach',
     '--work',
     ws.dir,
@@ -185,7 +187,7 @@ test('batch backend through the CLI; the template teacher is labelled as not an 
   assert.match(exp.stdout, /^LLM gemma \(batch import\): wrote 18 prompts to .*in\.jsonl \(0 already answered\)/);
   const lines = readLines(join(dir, 'in.jsonl'));
   writeFileSync(join(dir, 'out.jsonl'), lines.map((l) => result(l, fakeAnswer(l.body.messages[0].content))).join('\n'));
-  const imp = await runCli([
+  const imp = await runCliAsync([
     'teach',
     '--work',
     ws.dir,
@@ -202,11 +204,11 @@ test('batch backend through the CLI; the template teacher is labelled as not an 
     imp.stdout,
     'LLM gemma (batch import): imported 18 answers, 0 failed, 0 already answered, 0 lines match no current prompt\n',
   );
-  const status = JSON.parse((await runCli(['teach', '--work', ws.dir, '--status', '--json'])).stdout);
+  const status = JSON.parse((await runCliAsync(['teach', '--work', ws.dir, '--status', '--json'])).stdout);
   assert.deepEqual(status.items, { total: 18, done: 18, failed: 0, pending: 0 });
   assert.equal(status.reasoning.done, 0);
 
-  await runCli(['teach', '--work', ws.dir, '--backend', 'template']);
+  await runCliAsync(['teach', '--work', ws.dir, '--backend', 'template']);
   const reopened = Workspace.open(ws.dir);
   const out = loadTeacherOutputs(reopened);
   assert.equal(out.teacher.label, 'template (not an LLM)');

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { REASONING_TEMPLATE } from '../../src/teacher/templates.js';
 import { startFakeServer } from '../../testing/fake-openai.js';
-import { leakFixture, runCli, tempDir } from './helpers.js';
+import { runCliAsync } from '../support/cli.js';
+import { tempDir } from '../support/fixtures.js';
+import { leakFixture } from '../support/teacher.js';
 
 async function workDir(): Promise<string> {
   const ws = await leakFixture();
@@ -18,7 +20,7 @@ async function failsWithOneLine(
   expected: RegExp,
   env: Record<string, string | undefined> = {},
 ): Promise<void> {
-  const r = await runCli(args, env);
+  const r = await runCliAsync(args, env);
   assert.equal(r.status, 2, `exit status; stderr: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
@@ -65,7 +67,7 @@ test('teach: bad input gives one clear line', async () => {
       ],
       /^r2end: --base-url http:\/\/127\.0\.0\.1:\d+: POST chat\/completions answered HTTP 404 \(no route POST \/chat\/completions\); the URL should end where \/chat\/completions begins, usually \/v1$/,
     );
-    const ok = await runCli(
+    const ok = await runCliAsync(
       [
         'teach',
         '--work',
@@ -113,10 +115,10 @@ test('teach: bad input gives one clear line', async () => {
 
 test('teach: template run, status (text and JSON), show, dry run, limit', async () => {
   const work = await workDir();
-  const none = await runCli(['teach', '--work', work, '--status']);
+  const none = await runCliAsync(['teach', '--work', work, '--status']);
   assert.match(none.stderr, /no teacher has run in this workspace/);
 
-  const dry = await runCli(['teach', '--work', work, '--backend', 'template', '--dry-run']);
+  const dry = await runCliAsync(['teach', '--work', work, '--backend', 'template', '--dry-run']);
   assert.equal(dry.status, 0, dry.stderr);
   assert.match(
     dry.stdout,
@@ -124,18 +126,18 @@ test('teach: template run, status (text and JSON), show, dry run, limit', async 
   );
   assert.match(dry.stdout, /first prompt \(reasoning\):\n### Task:/);
 
-  const part = await runCli(['teach', '--work', work, '--backend', 'template', '--limit', '4']);
+  const part = await runCliAsync(['teach', '--work', work, '--backend', 'template', '--limit', '4']);
   assert.equal(part.status, 0, part.stderr);
   assert.match(part.stdout, /^template \(not an LLM\): 8 answered, 0 failed, 0 already answered/);
-  const partStatus = JSON.parse((await runCli(['teach', '--work', work, '--status', '--json'])).stdout);
+  const partStatus = JSON.parse((await runCliAsync(['teach', '--work', work, '--status', '--json'])).stdout);
   assert.deepEqual(partStatus, {
     reasoning: { total: 4, done: 4, failed: 0, pending: 0 },
     items: { total: 4, done: 4, failed: 0, pending: 0 },
   });
 
-  const full = await runCli(['teach', '--work', work, '--backend', 'template']);
+  const full = await runCliAsync(['teach', '--work', work, '--backend', 'template']);
   assert.match(full.stdout, /18 answered, 0 failed, 8 already answered/);
-  const status = await runCli(['teach', '--work', work, '--status']);
+  const status = await runCliAsync(['teach', '--work', work, '--status']);
   assert.equal(
     status.stdout,
     'teacher: template (not an LLM), mode oracle\nreasoning: 10 total, 10 done, 0 failed, 0 pending\nitems:     18 total, 18 done, 0 failed, 0 pending\n',
@@ -143,16 +145,16 @@ test('teach: template run, status (text and JSON), show, dry run, limit', async 
   // (Users u0 and u8 have the same history, dates and target: one prompt serves both.)
   // The same counts for an LLM that has answered nothing yet.
   const other = JSON.parse(
-    (await runCli(['teach', '--work', work, '--status', '--json', '--backend', 'openai', '--model', 'x'])).stdout,
+    (await runCliAsync(['teach', '--work', work, '--status', '--json', '--backend', 'openai', '--model', 'x'])).stdout,
   );
   assert.deepEqual(other.reasoning, { total: 10, done: 0, failed: 0, pending: 10 });
 
-  const show = await runCli(['teach', '--work', work, '--show', 'u3']);
+  const show = await runCliAsync(['teach', '--work', work, '--show', 'u3']);
   assert.equal(show.status, 0, show.stderr);
   assert.match(show.stdout, /^teacher: template \(not an LLM\)\nreasoning prompt for user u3:\n\n### Task:/);
   assert.match(show.stdout, /--- answer ---\n\S/);
-  const item = await runCli(['teach', '--work', work, '--show-item', 'n1']);
+  const item = await runCliAsync(['teach', '--work', work, '--show-item', 'n1']);
   assert.match(item.stdout, /description prompt for item n1:[\s\S]*--- answer ---\nUsers who prefer/);
-  const missing = await runCli(['teach', '--work', work, '--show', 'nobody']);
+  const missing = await runCliAsync(['teach', '--work', work, '--show', 'nobody']);
   assert.match(missing.stderr, /^r2end: --show nobody: no such user in this workspace\n$/);
 });

@@ -3,16 +3,16 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
+import { sharedDir } from '../../src/util/paths.js';
 import { startFakeServer } from '../../testing/fake-openai.js';
-import { CLI, DATASETS, runCli, tempDir } from './helpers.js';
+import { CLI, runCliAsync } from '../support/cli.js';
+import { preparedWorkspace } from '../support/fixtures.js';
 
 const CONCURRENCY = 4;
 
 async function preparedMini(): Promise<string> {
-  const ws = Workspace.open(tempDir('r2end-kill-'), { create: true });
-  await prepare(ws, { data: `${DATASETS}/beauty_mini`, format: 'plain', kcore: 5, missingMeta: 'error' });
+  const ws = await preparedWorkspace(sharedDir('datasets', 'beauty_mini'), 5);
   ws.close();
   return ws.dir;
 }
@@ -57,7 +57,7 @@ test('a run SIGKILLed several times and resumed stores exactly what an uninterru
   ];
   try {
     const reference = await preparedMini();
-    const whole = await runCli(args(reference));
+    const whole = await runCliAsync(args(reference));
     assert.equal(whole.status, 0, whole.stderr);
     const expected = answers(reference);
     assert.equal(expected.length, 600);
@@ -80,7 +80,7 @@ test('a run SIGKILLed several times and resumed stores exactly what an uninterru
     } finally {
       db.close();
     }
-    const resumed = await runCli(args(killed));
+    const resumed = await runCliAsync(args(killed));
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /already answered/);
     assert.deepEqual(answers(killed), expected, 'same keys, same texts, no duplicates');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planJobs } from '../../src/teacher/config.js';
 import { TemplateTeacher, TEMPLATE_MODEL } from '../../src/teacher/template-teacher.js';
-import { MARKER, config, leakFixture, viewOf } from './helpers.js';
+import { MARKER, leakFixture, teachConfig, viewOf } from '../support/teacher.js';
 
 /** Prompts and template texts of every kind, for every user and item of the fixture. */
 async function allTexts(
@@ -19,7 +19,7 @@ async function allTexts(
   const out: Array<{ kind: string; subject: number; marker: boolean; prompt: string; text?: string }> = [];
   const teacher = new TemplateTeacher(view);
   for (const mode of ['oracle', 'unguided'] as const) {
-    const plan = planJobs(view, config({ backend: 'template', model: TEMPLATE_MODEL, mode }));
+    const plan = planJobs(view, teachConfig({ backend: 'template', model: TEMPLATE_MODEL, mode }));
     for (const job of [...plan.reasoning, ...plan.items]) {
       out.push({
         kind: job.kind,
@@ -63,7 +63,10 @@ for (const withReviews of [false, true]) {
 test('the reasoning target is the last training item and the history precedes it', async () => {
   const ws = await leakFixture();
   const view = viewOf(ws);
-  const [job] = planJobs(view, config({ backend: 'template', model: TEMPLATE_MODEL, what: 'reasoning' })).reasoning;
+  const [job] = planJobs(
+    view,
+    teachConfig({ backend: 'template', model: TEMPLATE_MODEL, what: 'reasoning' }),
+  ).reasoning;
   const seq = view.ds.sequences[job.subject];
   const n = seq.length - 2;
   const target = view.ds.items[seq[n - 1]].title;

@@ -6,7 +6,7 @@ import { runJobs } from '../../src/teacher/runner.js';
 import { TeacherStore } from '../../src/teacher/store.js';
 import { UserError } from '../../src/util/errors.js';
 import { fakeAnswer, promptHash, startFakeServer, type Fault } from '../../testing/fake-openai.js';
-import { config, leakFixture, viewOf } from './helpers.js';
+import { leakFixture, teachConfig, viewOf } from '../support/teacher.js';
 
 const FIRST_FAULTS: Fault[] = [
   '429',
@@ -50,7 +50,7 @@ test('openai backend under injected faults: every prompt ends with one stored an
   const server = await startFakeServer({ fault, slowMs: 400, retryAfter: '0.2' });
   const ws = await leakFixture();
   const view = viewOf(ws);
-  const c = config({ backend: 'openai', model: 'fake-model' });
+  const c = teachConfig({ backend: 'openai', model: 'fake-model' });
   const plan = planJobs(view, c);
   const jobs = [...plan.reasoning, ...plan.items];
   const backend = backendFor(server.url);
@@ -106,7 +106,7 @@ test('a fatal error (unknown model mid-run) stops the run at once with one UserE
   const server = await startFakeServer({ noModelsEndpoint: true, delayMs: 5 });
   const ws = await leakFixture();
   const view = viewOf(ws);
-  const plan = planJobs(view, config({ backend: 'openai', model: 'nope' }));
+  const plan = planJobs(view, teachConfig({ backend: 'openai', model: 'nope' }));
   const backend = backendFor(server.url, { model: 'nope' });
   try {
     await backend.preflight(); // no /models here: nothing to check yet

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reasoningTarget } from '../../src/teacher/context.js';
 import { TemplateTeacher, name } from '../../src/teacher/template-teacher.js';
-import { sharedWorkspace, viewOf } from './helpers.js';
+import { sharedWorkspace } from '../support/fixtures.js';
+import { viewOf } from '../support/teacher.js';
 
 const GOLDEN_USERS: Record<string, string> = {
   A3BTN14HIZET6Z:

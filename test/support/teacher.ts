@@ -1,50 +1,15 @@
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Teacher fixtures: training views, teach settings, and a workspace that exposes any leak of held-out items.
 import { loadDataset } from '../../src/data/dataset.js';
-import { prepare } from '../../src/data/prepare.js';
-import { Workspace } from '../../src/data/workspace.js';
+import type { Workspace } from '../../src/data/workspace.js';
 import { teachConfigSchema, type TeachConfig } from '../../src/teacher/config.js';
 import { trainingView, type TrainingView } from '../../src/teacher/context.js';
-import { plainDataset, tempDir, type FixtureItem } from '../helpers/fixtures.js';
-
-export { CLI, tempDir, runCliAsync as runCli, type FixtureItem } from '../helpers/fixtures.js';
-export const DATASETS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/datasets');
-
-/** A prepared workspace from rows [user, item, timestamp] (file order) and item metadata. */
-export async function workspaceFrom(
-  rows: Array<[string, string, number]>,
-  items: FixtureItem[],
-  kcore = 1,
-): Promise<Workspace> {
-  const ws = Workspace.open(tempDir('r2end-work-'), { create: true });
-  await prepare(ws, {
-    data: plainDataset(rows, items, [['Beauty', 'Misc']]),
-    format: 'plain',
-    kcore,
-    missingMeta: 'error',
-  });
-  return ws;
-}
-
-/** A prepared copy of a shared dataset (cached per process: beauty_mini takes a second). */
-const prepared = new Map<string, string>();
-export async function sharedWorkspace(name: string): Promise<Workspace> {
-  let dir = prepared.get(name);
-  if (!dir) {
-    dir = tempDir(`r2end-${name}-`);
-    const ws = Workspace.open(dir, { create: true });
-    await prepare(ws, { data: join(DATASETS, name), format: 'plain', kcore: 5, missingMeta: 'error' });
-    ws.close();
-    prepared.set(name, dir);
-  }
-  return Workspace.open(dir);
-}
+import { plainDataset, preparedWorkspace, type FixtureItem } from './fixtures.js';
 
 export function viewOf(ws: Workspace): TrainingView {
   return trainingView(ws, loadDataset(ws));
 }
 
-export function config(c: Partial<TeachConfig> & Pick<TeachConfig, 'backend' | 'model'>): TeachConfig {
+export function teachConfig(c: Partial<TeachConfig> & Pick<TeachConfig, 'backend' | 'model'>): TeachConfig {
   return teachConfigSchema.parse(c);
 }
 
@@ -86,7 +51,7 @@ export async function leakFixture(): Promise<Workspace> {
     rows.push([`u${u}`, valid, (t += 86_400)]);
     rows.push([`u${u}`, test, (t += 86_400)]);
   }
-  return workspaceFrom(rows, items);
+  return preparedWorkspace(plainDataset(rows, items, [['Beauty', 'Misc']]));
 }
 
 export const MARKER = /ZZVALIDMARK|ZZTESTMARK|VALIDCAT|TESTCAT|VALIDBRAND|TESTBRAND|REVIEWLEAK/;

@@ -1,16 +1,22 @@
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evalCase, loadDataset } from '../src/data/dataset.js';
+import { makeRecommender } from '../src/app/registry.js';
+import { evalCase, loadDataset, type Dataset } from '../src/data/dataset.js';
+import { HYBRID_FILE } from '../src/hybrid/hybrid.js';
+import { topRows } from '../src/rank/online.js';
+import type { History } from '../src/rank/recommender.js';
 import { Workspace } from '../src/data/workspace.js';
 import { PACKAGE_ROOT, sharedDir } from '../src/util/paths.js';
+import { round } from './numbers.js';
 
 /**
  * Load benchmark of `r2end serve`: POST /v1/recommend with real users' histories (each request
  * a different history, so no request repeats another's work) at concurrency 1, 16 and 64, from
- * autocannon on 127.0.0.1. Uses the beauty model of `bench/r2end.ts` when one exists (copied:
+ * autocannon on 127.0.0.1, for R2END alone and for a hybrid with an R2END part (with a reload
+ * under load), plus each one's in-process cost of one request. Uses the beauty model of `bench/r2end.ts` when one exists (copied:
  * the bench adds an item), else trains a beauty_mini model once. Prints one JSON object.
  */
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -64,6 +70,8 @@ interface Server {
   url: string;
   pid: number;
   stop: () => Promise<number | null>;
+  /** How many SIGHUP reloads the server has reported so far. */
+  reloads: () => number;
 }
 
 /** CPU milliseconds a process has used so far (Linux /proc; undefined elsewhere). */
@@ -87,7 +95,13 @@ function start(work: string, args: string[]): Promise<Server> {
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /r2end serve: (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], pid: child.pid!, stop: () => (child.kill('SIGTERM'), exited) });
+      if (m)
+        resolve({
+          url: m[1],
+          pid: child.pid!,
+          stop: () => (child.kill('SIGTERM'), exited),
+          reloads: () => out.split('reloaded (version').length - 1,
+        });
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code}`)));
   });
@@ -145,28 +159,83 @@ async function load(server: Server, requests: string[], connections: number, sec
   };
 }
 
+/** Every user's test case as a History, for in-process scoring. */
+function histories(ds: Dataset): History[] {
+  return ds.userIds.map((_, u) => {
+    const c = evalCase(ds, u, 'test');
+    return { items: c.history, times: c.historyTimes, time: c.targetTime };
+  });
+}
+
+/**
+ * One user at a time in process (no HTTP): score() and the top-10, as a request costs the
+ * service; 500 users after 20 for warm-up. What one request costs the model alone.
+ */
+async function inProcessLatency(work: string, model: string) {
+  const ws = Workspace.open(work);
+  try {
+    const ds = loadDataset(ws);
+    const rec = makeRecommender(model, ws);
+    await rec.fit(ds);
+    const all = histories(ds);
+    const times: number[] = [];
+    for (let i = 0; i < 520; i++) {
+      const start = performance.now();
+      topRows(await rec.score([all[i % all.length]]), 10);
+      if (i >= 20) times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return { requests: times.length, p50_ms: round(times[250]), p99_ms: round(times[Math.floor(0.99 * times.length)]) };
+  } finally {
+    ws.close();
+  }
+}
+
+/** The hybrid to bench beside R2END: R2END_SERVE_BENCH_HYBRID, else the first hybrid with an R2END part. */
+function hybridIn(work: string): string | undefined {
+  if (process.env.R2END_SERVE_BENCH_HYBRID) return process.env.R2END_SERVE_BENCH_HYBRID;
+  const models = join(work, 'models');
+  return readdirSync(models)
+    .filter((m) => existsSync(join(models, m, HYBRID_FILE)))
+    .find((m) => (JSON.parse(readFileSync(join(models, m, HYBRID_FILE), 'utf8')).parts as string[]).includes('r2end'));
+}
+
+/** Encoding every request (the vector cache off) at concurrency 1, 16 and 64; for a hybrid also a reload under load. */
+async function encodingRuns(work: string, model: string, requests: string[]) {
+  const server = await start(work, ['--model', model, '--cache', '0']);
+  const runs = [];
+  try {
+    await load(server, requests, 16, 2); // warm-up, not reported
+    for (const c of [1, 16, 64]) {
+      runs.push(await load(server, requests, c, SECONDS));
+      log(`${model}, encoding every request, concurrency ${c}: ${JSON.stringify(runs.at(-1))}`);
+    }
+    // A reload (SIGHUP) in the middle of a run at concurrency 64: no request may fail.
+    const reloading = setTimeout(() => process.kill(server.pid, 'SIGHUP'), (SECONDS * 1000) / 2);
+    const reload = await load(server, requests, 64, SECONDS);
+    clearTimeout(reloading);
+    log(`${model}, reload under load: ${JSON.stringify(reload)}`);
+    return { runs, reload_under_load: { ...reload, reloaded: server.reloads() } };
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main() {
   const started = Date.now();
   // Other processes on the machine: a 1-minute load above the core count means shared cores.
   const loadAtStart = loadavg()[0];
   const { work, dataset, model } = workspace();
   const requests = bodies(work);
-  // Encoder-bound: the vector cache off, every request encodes its history.
-  const encoding = await start(work, ['--cache', '0']);
-  const encoded = [];
-  try {
-    await load(encoding, requests, 16, 2); // warm-up, not reported
-    for (const c of [1, 16, 64]) {
-      encoded.push(await load(encoding, requests, c, SECONDS));
-      log(`encoding every request, concurrency ${c}: ${JSON.stringify(encoded.at(-1))}`);
-    }
-  } finally {
-    await encoding.stop();
-  }
+  // Encoder-bound: the vector cache off, every request encodes its history; R2END alone, then the hybrid.
+  const models = ['r2end', ...[hybridIn(work)].filter((m): m is string => m !== undefined)];
+  const served: Record<string, unknown> = {};
+  for (const model of models)
+    served[model] = { in_process: await inProcessLatency(work, model), ...(await encodingRuns(work, model, requests)) };
   // Repeated histories (returning users): 2,000 histories seen before, their vectors cached
   // (fewer than the cache holds: cycling through more than it holds would always miss).
   const returning = requests.slice(0, 2000);
-  const server = await start(work, []);
+  const server = await start(work, ['--model', 'r2end']);
   try {
     for (const body of returning)
       await fetch(`${server.url}/v1/recommend`, {
@@ -203,7 +272,7 @@ async function main() {
       load_average_1m_at_end: loadavg()[0],
       histories: requests.length,
       returning_histories: returning.length,
-      runs_encoding_every_request: encoded,
+      encoding_every_request: served,
       runs_cached_histories: cached,
       added_item: {
         status: add.status,

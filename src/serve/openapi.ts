@@ -78,7 +78,7 @@ export function openApiDocument(version: string) {
       },
       '/v1/model': {
         get: {
-          summary: 'What model is served, its model card (Markdown) and, for a hybrid, its parts',
+          summary: 'What model is served, its model card (Markdown and HTML) and, for a hybrid, its parts',
           responses: { 200: ok(s.modelResponseSchema) },
         },
       },

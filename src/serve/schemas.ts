@@ -117,6 +117,7 @@ export const addItemsResponseSchema = z.object({
 export const modelResponseSchema = z.object({
   about: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('facts about the served model'),
   card: z.string().describe('the model card, Markdown'),
+  card_html: z.string().describe('the model card as HTML (raw HTML in the Markdown is escaped, not passed through)'),
   parts: z
     .array(z.object({ name: z.string(), weight: z.number() }))
     .describe("a hybrid's parts, each of which POST /v1/recommend can ask alone (`part`); empty for other models"),

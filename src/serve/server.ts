@@ -8,6 +8,7 @@ import { renderReport } from '../report/report.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 import type { Metrics } from './metrics.js';
+import { markdownToHtml } from './markdown.js';
 import { readUtf8Body, tooLargeMessage } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import * as s from './schemas.js';
@@ -139,7 +140,8 @@ export function buildServer(
     items: service.popular(parse(s.popularQuerySchema, req.query, 'query').k),
   }));
   app.get('/v1/model', async () => {
-    return { about: service.describe(), card: service.modelCard(), parts: service.parts };
+    const card = service.modelCard();
+    return { about: service.describe(), card, card_html: markdownToHtml(card), parts: service.parts };
   });
   app.get('/report', async (_req, reply) => reply.type('text/html; charset=utf-8').send(renderReport(ws)));
 

@@ -1,6 +1,8 @@
 // Serving a hybrid: each part can be asked alone for the same history (and answers as that part
-// served by itself).
+// served by itself), and the model card comes as HTML too.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { getJson, hybridWorkspace, postJson, startServer, type Running } from './support.js';
 
@@ -61,4 +63,29 @@ test('GET /v1/model lists the parts; a part asked alone answers as that part ser
   const empty = await postJson(`${server.url}/v1/recommend`, { history: HISTORY, part: '' });
   assert.equal(empty.status, 400);
   assert.match(empty.body.error, /field "part"/);
+});
+
+test('GET /v1/model gives the card as HTML, raw HTML in it escaped; OpenAPI shows the new fields', async () => {
+  const model = (await getJson(`${server.url}/v1/model`)).body;
+  assert.match(model.card, /^# hybrid$/m);
+  assert.match(model.card_html, /<h1>hybrid<\/h1>/);
+  assert.match(model.card_html, /<table>[\s\S]*<td>r2end weight<\/td>/);
+  // The card is read on each request: a MODEL.md beside the hybrid replaces the generated one.
+  writeFileSync(
+    join(work, 'models', 'hybrid', 'MODEL.md'),
+    '# Card\n\n<script>alert(1)</script>\n\nText with <img src=x onerror="alert(2)"> inline.\n',
+  );
+  const html = (await getJson(`${server.url}/v1/model`)).body.card_html as string;
+  assert.match(html, /<h1>Card<\/h1>/);
+  assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  assert.match(html, /&lt;img src=x onerror=&quot;alert\(2\)&quot;&gt;/);
+  assert.doesNotMatch(html, /<script|<img/);
+
+  const doc = (await getJson(`${server.url}/openapi.json`)).body;
+  const request = doc.paths['/v1/recommend'].post.requestBody.content['application/json'].schema;
+  assert.equal(request.properties.part.type, 'string');
+  const query = doc.paths['/v1/users/{id}/recommendations'].get.parameters.map((p: { name: string }) => p.name);
+  assert.ok(query.includes('part'));
+  const card = doc.paths['/v1/model'].get.responses[200].content['application/json'].schema;
+  assert.deepEqual(card.required, ['about', 'card', 'card_html', 'parts']);
 });

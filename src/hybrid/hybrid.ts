@@ -111,6 +111,11 @@ export class HybridRecommender implements Recommender {
     this.scoresUnseenItems = parts.some((p, i) => p.scoresUnseenItems && weights[i] > 0);
   }
 
+  /** The parts with their weights, so a part can be asked alone (e.g. to compare with the hybrid). */
+  get members(): ReadonlyArray<{ name: string; recommender: Recommender; weight: number }> {
+    return this.parts.map((recommender, i) => ({ name: recommender.name, recommender, weight: this.weights[i] }));
+  }
+
   /** The saved hybrid `name` in the workspace, its parts made by `make`. */
   static load(ws: Workspace, name: string, make: (part: string) => Recommender): HybridRecommender {
     const spec = readSpec(ws.path('models', name, HYBRID_FILE));

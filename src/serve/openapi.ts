@@ -78,8 +78,8 @@ export function openApiDocument(version: string) {
       },
       '/v1/model': {
         get: {
-          summary: 'What model is served, and its model card (Markdown)',
-          responses: { 200: { description: 'OK' } },
+          summary: 'What model is served, its model card (Markdown and HTML) and, for a hybrid, its parts',
+          responses: { 200: ok(s.modelResponseSchema) },
         },
       },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: ok(s.healthSchema) } } },

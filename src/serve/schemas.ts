@@ -22,6 +22,12 @@ const queryInt = (min: number, max: number, fallback: number) =>
     .pipe(z.number().min(min).max(max))
     .default(fallback);
 const k = queryInt(1, LIMITS.k, 10);
+const part = z
+  .string()
+  .min(1)
+  .max(200)
+  .optional()
+  .describe("a part of the served hybrid (one of GET /v1/model's parts): that part's answer alone, to compare");
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1')]);
 
 export const recommendRequestSchema = z
@@ -32,11 +38,12 @@ export const recommendRequestSchema = z
     explain: z.boolean().default(false),
     /** When the recommendation is asked for (Unix seconds); default: the latest history entry's time. */
     time: z.number().nonnegative().max(8.64e12).optional(),
+    part,
   })
   .strict();
 
 export const userRecommendQuerySchema = z
-  .object({ k, exclude_seen: flag.default(false), explain: flag.default(false) })
+  .object({ k, exclude_seen: flag.default(false), explain: flag.default(false), part })
   .strict();
 export const userParamsSchema = z.object({ id: z.string().min(1).max(200) });
 
@@ -106,6 +113,14 @@ export const addItemsResponseSchema = z.object({
   added: z.number().int(),
   updated: z.number().int(),
   index_size: z.number().int(),
+});
+export const modelResponseSchema = z.object({
+  about: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('facts about the served model'),
+  card: z.string().describe('the model card, Markdown'),
+  card_html: z.string().describe('the model card as HTML (raw HTML in the Markdown is escaped, not passed through)'),
+  parts: z
+    .array(z.object({ name: z.string(), weight: z.number() }))
+    .describe("a hybrid's parts, each of which POST /v1/recommend can ask alone (`part`); empty for other models"),
 });
 export const errorSchema = z.object({ error: z.string() });
 export const healthSchema = z.object({

@@ -8,6 +8,7 @@ import { renderReport } from '../report/report.js';
 import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 import type { Metrics } from './metrics.js';
+import { markdownToHtml } from './markdown.js';
 import { readUtf8Body, tooLargeMessage } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import * as s from './schemas.js';
@@ -113,7 +114,7 @@ export function buildServer(
   app.post('/v1/recommend', async (req) => {
     const start = performance.now();
     const b = parse(s.recommendRequestSchema, req.body, 'body');
-    const items = await service.recommend(b.history, b.k, b.exclude_seen, b.explain, b.time);
+    const items = await service.recommend(b.history, b.k, b.exclude_seen, b.explain, b.time, b.part);
     return { items, seconds: (performance.now() - start) / 1000 };
   });
 
@@ -123,7 +124,7 @@ export function buildServer(
     const q = parse(s.userRecommendQuerySchema, req.query, 'query');
     if (!service.ds.userIndex.has(id))
       return reply.code(404).send({ error: `user "${id}" is not a user of this workspace` });
-    const items = await service.recommendUser(id, q.k, q.exclude_seen, q.explain);
+    const items = await service.recommendUser(id, q.k, q.exclude_seen, q.explain, q.part);
     return { items, seconds: (performance.now() - start) / 1000 };
   });
 
@@ -138,7 +139,10 @@ export function buildServer(
   app.get('/v1/popular', async (req) => ({
     items: service.popular(parse(s.popularQuerySchema, req.query, 'query').k),
   }));
-  app.get('/v1/model', async () => ({ about: service.describe(), card: service.modelCard() }));
+  app.get('/v1/model', async () => {
+    const card = service.modelCard();
+    return { about: service.describe(), card, card_html: markdownToHtml(card), parts: service.parts };
+  });
   app.get('/report', async (_req, reply) => reply.type('text/html; charset=utf-8').send(renderReport(ws)));
 
   for (const asset of webAssets()) {

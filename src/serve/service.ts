@@ -5,6 +5,7 @@ import { loadDataset, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Item } from '../data/types.js';
 import type { HistoryEntry } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
+import { HybridRecommender } from '../hybrid/hybrid.js';
 import { resolveHistory, type HistoryEntryOptionalTime } from '../rank/history-input.js';
 import { onlineHistory, topRows } from '../rank/online.js';
 import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
@@ -39,6 +40,8 @@ export interface Recommended {
 }
 
 interface Query {
+  /** Who scores: the served model, or one of its parts. */
+  rec: Recommender;
   history: History;
   k: number;
   exclude: ReadonlySet<number>;
@@ -127,43 +130,74 @@ export class RecommendationService {
     return this.served.rec.explain !== undefined;
   }
 
-  /** Top-k for a history of catalogue items and free text, asked for at `time` (default: its latest entry). */
+  /** The served hybrid's parts, each of which a request may ask alone; none for other models. */
+  get parts(): Array<{ name: string; weight: number }> {
+    return members(this.served.rec).map(({ name, weight }) => ({ name, weight }));
+  }
+
+  /**
+   * Top-k for a history of catalogue items and free text, asked for at `time` (default: its
+   * latest entry), by the served model or, given `part`, by that part of the served hybrid alone.
+   */
   async recommend(
     input: readonly HistoryEntryOptionalTime[],
     k: number,
     excludeSeen: boolean,
     explain: boolean,
     time?: number,
+    part?: string,
   ): Promise<Recommended[]> {
+    const rec = this.scorer(part);
     const now = Date.now() / 1000;
     const withTimes = input.map((e) => ({ ...e, timestamp: e.timestamp ?? now }));
     const entries = resolveHistory(this.items, withTimes, (i) => `field "history.${i}"`);
-    return this.recommendEntries(entries, k, excludeSeen, explain, time);
+    return this.recommendEntries(rec, entries, k, excludeSeen, explain, time);
   }
 
   /** Top-k for a user of the dataset from their whole history (as `r2end recommend --user`). */
-  async recommendUser(userId: string, k: number, excludeSeen: boolean, explain: boolean): Promise<Recommended[]> {
+  async recommendUser(
+    userId: string,
+    k: number,
+    excludeSeen: boolean,
+    explain: boolean,
+    part?: string,
+  ): Promise<Recommended[]> {
+    const rec = this.scorer(part);
     const u = this.ds.userIndex.get(userId);
     if (u === undefined) throw new UserError(`user "${userId}" is not a user of this workspace`);
     const entries = Array.from(this.ds.sequences[u], (row, p): HistoryEntry => ({
       item: this.items.items[row],
       timestamp: this.ds.times[u][p],
     }));
-    return this.recommendEntries(entries, k, excludeSeen, explain);
+    return this.recommendEntries(rec, entries, k, excludeSeen, explain);
+  }
+
+  /** The served model, or its part named `part` (a 400 naming the field when it has none such). */
+  private scorer(part: string | undefined): Recommender {
+    const { rec, name } = this.served;
+    if (part === undefined) return rec;
+    const found = members(rec).find((m) => m.name === part);
+    if (found) return found.recommender;
+    const names = this.parts.map((p) => p.name);
+    throw new UserError(
+      `field "part": "${part}" is not a part of ${name}` +
+        (names.length ? ` (its parts: ${names.join(', ')})` : ` (${name} is not a hybrid; it has no parts)`),
+    );
   }
 
   private async recommendEntries(
+    rec: Recommender,
     entries: HistoryEntry[],
     k: number,
     excludeSeen: boolean,
     explain: boolean,
     time?: number,
   ): Promise<Recommended[]> {
-    const { rec, catalogue: at } = this.served;
+    const at = this.served.catalogue;
     const rowOf = (e: Extract<HistoryEntry, { item: unknown }>) => at.itemIndex.get(e.item.id)!;
     const history = onlineHistory(entries, rowOf, at.trained, time);
     const exclude = new Set(excludeSeen ? entries.flatMap((e) => ('item' in e ? [rowOf(e)] : [])) : []);
-    const { catalogue, rows, scores } = await this.batcher.submit({ history, k, exclude });
+    const { catalogue, rows, scores } = await this.batcher.submit({ rec, history, k, exclude });
     const out: Recommended[] = rows.map((row, i) => ({
       item_id: catalogue.items[row].id,
       title: catalogue.items[row].title,
@@ -195,17 +229,26 @@ export class RecommendationService {
     return out;
   }
 
-  /** One score() call for a batch of requests, then each request's top-k over the catalogue. */
+  /**
+   * One score() call per recommender in a batch of requests (the served model, parts asked
+   * alone), then each request's top-k over the catalogue. A part that is an ID model scores
+   * only the dataset's items: its rows are narrower and rank those.
+   */
   private async rank(queries: Query[]): Promise<Ranked[]> {
-    const { rec, catalogue } = this.served;
-    const start = performance.now();
-    const scores = await rec.score(queries.map((q) => q.history));
-    this.options.metrics.scoring(queries.length, (performance.now() - start) / 1000);
-    const width = scores.length / queries.length;
-    return queries.map((q, i) => ({
-      catalogue,
-      ...topRows(scores.subarray(i * width, (i + 1) * width), q.k, q.exclude),
-    }));
+    const { catalogue } = this.served;
+    const out: Ranked[] = [];
+    for (const rec of new Set(queries.map((q) => q.rec))) {
+      const mine = [...queries.keys()].filter((i) => queries[i].rec === rec);
+      const start = performance.now();
+      const scores = await rec.score(mine.map((i) => queries[i].history));
+      this.options.metrics.scoring(mine.length, (performance.now() - start) / 1000);
+      const width = scores.length / mine.length;
+      mine.forEach((q, j) => {
+        const row = scores.subarray(j * width, (j + 1) * width);
+        out[q] = { catalogue, ...topRows(row, queries[q].k, queries[q].exclude) };
+      });
+    }
+    return out;
   }
 
   /** The most popular items in training (the baseline the page compares with). */
@@ -275,6 +318,11 @@ export class RecommendationService {
       workspace: this.ws.dir,
     };
   }
+}
+
+/** A hybrid's parts; other models have none. */
+function members(rec: Recommender): HybridRecommender['members'] {
+  return rec instanceof HybridRecommender ? rec.members : [];
 }
 
 /** The model, fitted, with the run-time items of the workspace given to it. */

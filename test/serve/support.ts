@@ -15,6 +15,14 @@ export function trainedWorkspace(): string {
   return work;
 }
 
+/** trainedWorkspace with a hybrid of its R2END model and item kNN, named `hybrid`, made through the CLI. */
+export function hybridWorkspace(): string {
+  const work = trainedWorkspace();
+  const r = runCli(['hybrid', '--work', work, '--parts', 'r2end,itemknn', '--step', '0.5', '--name', 'hybrid']);
+  assert.equal(r.status, 0, r.stderr);
+  return work;
+}
+
 export interface Running {
   url: string;
   child: ChildProcess;

@@ -1,5 +1,6 @@
-// The r2end page: build a history (search items, or free text) or pick a user, see R2END's
-// top-K with scores and explanations beside the most-popular baseline, and the model card.
+// The r2end page: build a history (search items, or free text) or pick a user, see the served
+// model's top-K with scores and explanations, compared with each part of a hybrid and with the
+// most-popular baseline, and the model card.
 import { h, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import htm from 'htm';
@@ -91,6 +92,55 @@ function History({ history, setHistory }) {
     </form>`;
 }
 
+const score = (x) => (Number.isInteger(x) ? x : x.toFixed(4));
+
+/** A hybrid's parts for one item: each part's standardised score, weight and contribution, as bars. */
+function Contributions({ parts }) {
+  const widest = Math.max(...parts.map((p) => Math.abs(p.contribution)), 1e-9);
+  return html`<table class="parts" data-testid="contributions">
+    <tr>
+      <th>part</th>
+      <th>weight</th>
+      <th>z-score</th>
+      <th colspan="2">contribution</th>
+    </tr>
+    ${parts.map(
+      (p) =>
+        html`<tr key=${p.part}>
+          <td>${p.part}</td>
+          <td>${p.weight}</td>
+          <td>${p.score.toFixed(3)}</td>
+          <td>${p.contribution.toFixed(3)}</td>
+          <td class="bar">
+            <span
+              class=${p.contribution < 0 ? 'negative' : 'positive'}
+              style=${`width:${(50 * Math.abs(p.contribution)) / widest}px`}
+            ></span>
+          </td>
+        </tr>`,
+    )}
+  </table>`;
+}
+
+/** Why an item was recommended, in the terms of the model that scored it (any of them may be present). */
+function Why({ it }) {
+  return html`${it.contributions?.length > 0 && html`<${Contributions} parts=${it.contributions} />`}
+  ${
+    it.because?.length > 0 &&
+    html`<div class="because" data-testid="because">
+      because you had${' '}
+      ${it.because.map((b, i) => html`${i > 0 && ', '}<b title=${`share ${score(b.score)}`}>${b.title}</b>`)}
+    </div>`
+  }
+  ${
+    it.explanations?.length > 0 &&
+    html`<details class="why">
+      <summary>why: reasoning about similar users</summary>
+      ${it.explanations.map((x) => html`<p>${x.similarity.toFixed(3)} · reasoning about user ${x.user_id}: ${x.text.slice(0, 400)}</p>`)}
+    </details>`
+  }`;
+}
+
 function Ranking({ title, items, testid }) {
   return html`<div>
     <h2>${title}</h2>
@@ -98,17 +148,23 @@ function Ranking({ title, items, testid }) {
       ${items.map(
         (it) =>
           html`<li key=${it.item_id} data-item=${it.item_id}>
-            <span class="score">${Number.isInteger(it.score) ? it.score : it.score.toFixed(4)}</span>${it.title}<span
-              class="id"
-              >${it.item_id}</span
-            >
-            ${
-              it.explanations?.length > 0 &&
-              html`<details class="why">
-                <summary>why</summary>
-                ${it.explanations.map((x) => html`<p>${x.similarity.toFixed(3)} · reasoning about user ${x.user_id}: ${x.text.slice(0, 400)}</p>`)}
-              </details>`
-            }
+            <span class="score">${score(it.score)}</span>${it.title}<span class="id">${it.item_id}</span>
+            <${Why} it=${it} />
+          </li>`,
+      )}
+    </ol>
+  </div>`;
+}
+
+/** One short top-K list of the comparison; items also in the served model's list are marked. */
+function Column({ title, items, served, testid }) {
+  return html`<div class="column">
+    <h3>${title}</h3>
+    <ol data-testid=${testid}>
+      ${items.map(
+        (it) =>
+          html`<li key=${it.item_id} data-item=${it.item_id} class=${served.has(it.item_id) ? 'shared' : ''}>
+            ${it.title}<span class="score">${score(it.score)}</span>
           </li>`,
       )}
     </ol>
@@ -116,16 +172,20 @@ function Ranking({ title, items, testid }) {
 }
 
 function App() {
+  const [health, setHealth] = useState(null);
   const [model, setModel] = useState(null);
   const [history, setHistory] = useState([]);
   const [user, setUser] = useState('');
   const [k, setK] = useState(10);
   const [recs, setRecs] = useState([]);
+  /** Each part of a served hybrid: its own top-K for the same request. */
+  const [partRecs, setPartRecs] = useState({});
   const [popular, setPopular] = useState([]);
   const [error, setError] = useState('');
   const [status, setStatus] = useState('');
 
   useEffect(() => {
+    api('/healthz').then(setHealth, (e) => setError(e.message));
     api('/v1/model').then(setModel, (e) => setError(e.message));
   }, []);
   useEffect(() => {
@@ -135,11 +195,14 @@ function App() {
     );
   }, [k]);
 
-  const show = async (promise) => {
+  const parts = model?.parts ?? [];
+  // ask(part) requests the served model's answer (part undefined) or one part's, for the same input.
+  const show = async (ask) => {
     setStatus('…');
     try {
-      const r = await promise;
+      const [r, ...own] = await Promise.all([ask(undefined), ...parts.map((p) => ask(p.name))]);
       setRecs(r.items);
+      setPartRecs(Object.fromEntries(parts.map((p, i) => [p.name, own[i].items])));
       setError('');
       setStatus(`${(r.seconds * 1000).toFixed(1)} ms`);
     } catch (e) {
@@ -152,18 +215,37 @@ function App() {
       ...(e.item_id ? { item_id: e.item_id } : { text: e.text }),
       timestamp: Math.floor(Date.now() / 1000) - (history.length - i) * 86400,
     }));
-    show(api('/v1/recommend', { history: entries, k, explain: true }));
+    show((part) => api('/v1/recommend', { history: entries, k, explain: part === undefined, part }));
   };
   const recommendUser = (e) => {
     e.preventDefault();
-    show(api(`/v1/users/${encodeURIComponent(user)}/recommendations?k=${k}&explain=true`));
+    const path = `/v1/users/${encodeURIComponent(user)}/recommendations?k=${k}`;
+    show((part) => api(part === undefined ? `${path}&explain=true` : `${path}&part=${encodeURIComponent(part)}`));
   };
+  const name = health?.model ?? 'model';
+  const served = new Set(recs.map((it) => it.item_id));
+  const about = model
+    ? [
+        model.about.model,
+        model.about.dataset,
+        `${model.about.items} items`,
+        model.about.teacher && `teacher: ${model.about.teacher}`,
+        model.about.encoder && `encoder: ${model.about.encoder}`,
+      ]
+        .filter(Boolean)
+        .join(' · ')
+    : '';
 
   return html`<header>
       <h1>r2end</h1>
-      <span class="about" data-testid="about"
-        >${model ? `${model.about.model} · ${model.about.dataset} · ${model.about.items} items · teacher: ${model.about.teacher} · encoder: ${model.about.encoder}` : ''}</span
-      >
+      ${
+        health &&
+        html`<span class="served">
+          serving <b data-testid="model-name">${health.model}</b> · version${' '}
+          <span data-testid="model-version">${health.version}</span></span
+        >`
+      }
+      <span class="about" data-testid="about">${about}</span>
     </header>
     <main>
       <div>
@@ -204,18 +286,33 @@ function App() {
       <div>
         <section>
           ${error && html`<div class="error" data-testid="error">${error}</div>`}
-          <div class="results">
-            <${Ranking} title=${`R2END top ${k} ${status}`} items=${recs} testid="recommendations" />
-            <${Ranking} title="Most popular (baseline)" items=${popular} testid="popular" />
+          <${Ranking} title=${`${name} top ${k} ${status}`} items=${recs} testid="recommendations" />
+        </section>
+        <section>
+          <h2>Compared${parts.length > 0 ? ' with its parts alone and' : ' with'} the most popular</h2>
+          <p class="note">Highlighted: also in ${name}'s top ${k}.</p>
+          <div class="compare" data-testid="compare">
+            <${Column} title=${name} items=${recs} served=${served} testid="compare-served" />
+            ${parts.map(
+              (p) =>
+                html`<${Column}
+                  key=${p.name}
+                  title=${`${p.name} alone (weight ${p.weight})`}
+                  items=${partRecs[p.name] ?? []}
+                  served=${served}
+                  testid=${`part-${p.name}`}
+                />`,
+            )}
+            <${Column} title="Most popular (baseline)" items=${popular} served=${served} testid="popular" />
           </div>
         </section>
         <section>
           <h2>Model card</h2>
           <p>
-            <a href="/report" target="_blank">Evaluation report with plots</a> · <a href="/openapi.json">OpenAPI</a> ·
-            <a href="/metrics">metrics</a>
+            <a href="/report" target="_blank">Evaluation report with plots</a>${' · '}<a href="/openapi.json">OpenAPI</a
+            >${' · '}<a href="/metrics">metrics</a>
           </p>
-          <pre class="card" data-testid="card">${model?.card ?? ''}</pre>
+          <div class="card" data-testid="card" dangerouslySetInnerHTML=${{ __html: model?.card_html ?? '' }}></div>
         </section>
       </div>
     </main>`;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ItemKnnRecommender } from '../baselines/itemknn.js';
 import { PopRecommender } from '../baselines/pop.js';
+import { loadRepeat, readRepeatSpec, REPEAT_FILE } from '../baselines/repeat.js';
 import type { Workspace } from '../data/workspace.js';
 import { SEQUENTIAL_MODELS } from '../sequential/config.js';
 import { INFO_FILE } from '../sequential/net.js';
@@ -22,7 +23,10 @@ export const BASELINES: Record<string, () => Recommender> = {
 /** How recommenders are made: the engine's device, and for online use R2END's history-vector cache. */
 export type MakeOptions = R2ENDOptions;
 
-/** What a finished model folder holds, by the file that marks it: an R2END bundle, a sequential model or a hybrid. */
+/**
+ * What a finished model folder holds, by the file that marks it: an R2END bundle, a sequential
+ * model, a repeat model (its decay chosen on validation) or a hybrid.
+ */
 const KINDS = [
   {
     marker: 'bundle.json',
@@ -31,6 +35,10 @@ const KINDS = [
   {
     marker: INFO_FILE,
     make: (ws: Workspace, name: string, o: MakeOptions): Recommender => new SequentialRecommender(ws, name, o.device),
+  },
+  {
+    marker: REPEAT_FILE,
+    make: (ws: Workspace, name: string): Recommender => loadRepeat(ws, name),
   },
   {
     marker: HYBRID_FILE,
@@ -53,13 +61,15 @@ export function trainedModels(ws: Workspace): string[] {
 
 /**
  * The validation NDCG@10 a trained model recorded when it was selected (the projection's best
- * epoch, a sequential model's best epoch, a hybrid's chosen weights); undefined when none was.
+ * epoch, a sequential model's best epoch, a repeat model's decay, a hybrid's chosen weights);
+ * undefined when none was.
  */
 export function recordedValidationNdcg10(ws: Workspace, name: string): number | undefined {
   const dir = ws.path('models', name);
   const best = (values: number[]) => (values.length ? Math.max(...values) : undefined);
   if (existsSync(join(dir, HYBRID_FILE)))
     return best(readJsonFile<HybridSpec>(join(dir, HYBRID_FILE), 'a hybrid').validation.map((v) => v['NDCG@10']));
+  if (existsSync(join(dir, REPEAT_FILE))) return best(readRepeatSpec(dir).validation.map((v) => v['NDCG@10']));
   if (existsSync(join(dir, INFO_FILE)))
     return readJsonFile<{ bestValidNdcg10: number }>(join(dir, 'training.json'), 'a training record').bestValidNdcg10;
   if (existsSync(join(dir, 'bundle.json')))
@@ -73,12 +83,14 @@ export function recordedValidationNdcg10(ws: Workspace, name: string): number | 
 
 /**
  * Which training of a model is published under its name: the time its training finished (the
- * record every family writes last). Baselines are refitted on load and have no version.
+ * record every family writes last; a hybrid's and a repeat model's marker file is that record).
+ * Baselines are refitted on load and have no version.
  */
 export function modelVersion(ws: Workspace, name: string): string {
   if (BASELINES[name]) return 'fitted at start';
   const dir = ws.path('models', name);
-  const file = existsSync(join(dir, HYBRID_FILE)) ? join(dir, HYBRID_FILE) : join(dir, 'training.json');
+  const file =
+    [HYBRID_FILE, REPEAT_FILE].map((f) => join(dir, f)).find((f) => existsSync(f)) ?? join(dir, 'training.json');
   return readJsonFile<{ created: string }>(file, 'a trained model').created;
 }
 
@@ -105,10 +117,11 @@ export function makeRecommender(name: string, ws: Workspace, options: MakeOption
   if (kind) return kind.make(ws, name, options);
   const known = [...Object.keys(BASELINES), ...trainedModels(ws)];
   const sequential = SEQUENTIAL_MODELS.find((m) => name.startsWith(m));
+  const family = sequential ?? (name.startsWith('repeat') ? 'repeat' : undefined);
   const hint = name.startsWith('r2end')
     ? ` (train it first: r2end train --work ${ws.dir}${name === 'r2end' ? '' : ` --name ${name}`})`
-    : sequential
-      ? ` (train it first: r2end train --work ${ws.dir} --model ${sequential}${name === sequential ? '' : ` --name ${name}`})`
+    : family
+      ? ` (train it first: r2end train --work ${ws.dir} --model ${family}${name === family ? '' : ` --name ${name}`})`
       : '';
   throw new UserError(`--recommender ${name}: unknown; expected one of ${known.join(', ')}${hint}`);
 }

@@ -1,6 +1,7 @@
 import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { trainRepeat } from '../baselines/repeat.js';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { PRECISIONS } from '../engine/native.js';
@@ -137,6 +138,28 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   }
 }
 
+/** Flags `--model repeat` reads: it has one setting, the decay, and chooses it on validation. */
+const REPEAT_FLAGS = ['work', 'model', 'name', 'fresh'];
+
+/** `train --model repeat`: the decay of the repeat model chosen on validation; seconds, so never resumed. */
+async function trainRepeatModel(o: Record<string, string | undefined>): Promise<void> {
+  const foreign = Object.keys(o).find((key) => o[key] !== undefined && !REPEAT_FLAGS.includes(key));
+  if (foreign) throw new UserError(`${flagName(foreign)} does not apply to --model repeat`);
+  const name = parseModelName('--name', o.name ?? 'repeat');
+  const ws = Workspace.open(o.work!);
+  try {
+    if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
+    const spec = await trainRepeat(ws, loadDataset(ws), { name, log: (l) => process.stderr.write(`${l}\n`) });
+    const best = spec.validation.find((v) => v.decay === spec.decay)!;
+    process.stdout.write(
+      `model ${name} in ${ws.path('models', name)} (repeat, decay ${spec.decay}; validation NDCG@10 ${best['NDCG@10'].toFixed(4)}, HR@10 ${best['HR@10'].toFixed(4)}; ` +
+        `${(100 * spec.validationRepeatShare).toFixed(1)}% of validation targets repeat a history item)\nnext: r2end evaluate --work ${o.work} --recommender ${name}\n`,
+    );
+  } finally {
+    ws.close();
+  }
+}
+
 export function defaultModelName(cfg: TrainConfig): string {
   const parts = ['r2end'];
   if (cfg.ablation !== 'none') parts.push(cfg.ablation);
@@ -162,15 +185,19 @@ export function register(program: Command): void {
   program
     .command('train')
     .description(
-      'train R2END (reasoning targets, distillation, item embeddings, projection; resumable stage by stage) or a sequential model (SASRec, GRU4Rec; resumable epoch by epoch)',
+      'train R2END (reasoning targets, distillation, item embeddings, projection; resumable stage by stage), a sequential model (SASRec, GRU4Rec; resumable epoch by epoch) or the repeat model (its decay chosen on validation)',
     )
     .requiredOption('--work <dir>', 'workspace folder (prepared; taught for R2END)')
-    .addOption(new Option('--model <model>', 'what to train').choices(['r2end', ...SEQUENTIAL_MODELS]).default('r2end'))
+    .addOption(
+      new Option('--model <model>', 'what to train')
+        .choices(['r2end', ...SEQUENTIAL_MODELS, 'repeat'])
+        .default('r2end'),
+    )
     .option('--encoder <spec>', 'use-lite (bundled) or a Hugging Face sentence-encoder directory')
     .option('--config <file>', 'JSON configuration (defaults < file < flags)')
     .option(
       '--name <name>',
-      'model folder under WORK/models (default: r2end, r2end-<ablation>, sasrec, sasrec-ce, gru4rec, gru4rec-bce)',
+      'model folder under WORK/models (default: r2end, r2end-<ablation>, sasrec, sasrec-ce, gru4rec, gru4rec-bce, repeat)',
     )
     .addOption(new Option('--ablation <what>', 'paper table 2 variants').choices([...ABLATIONS]))
     .option('--ratio <r>', 'share of training users whose reasoning is distilled (0, 1]')
@@ -218,6 +245,7 @@ export function register(program: Command): void {
       "start from another model's finished stages: only stages whose settings differ run (for sweeps)",
     )
     .action(async (o) => {
+      if (o.model === 'repeat') return trainRepeatModel(o);
       const foreign = (o.model === 'r2end' ? SEQUENTIAL_ONLY : R2END_ONLY).find((key) => o[key] !== undefined);
       if (foreign) throw new UserError(`${flagName(foreign)} does not apply to --model ${o.model}`);
       if (o.model !== 'r2end') return trainSequentialModel(o.model, o);

@@ -69,3 +69,23 @@ for (const precision of ['float32', 'bfloat16'] as const) {
     assert.deepEqual(await reloaded.project(userVectors), zUsers);
   });
 }
+
+test("a shared negative that is a user's own positive is no negative for that user", async () => {
+  const inDim = 6;
+  const random = new Random(3);
+  const items = random.normals(5 * inDim, 1);
+  const users = random.normals(2 * inDim, 1);
+  const positives = Int32Array.of(0, 1);
+  const loss = (negatives: Int32Array, sharing: 'shared' | 'per-user') => {
+    const head = ProjectionHead.create(
+      { inDim, outDim: 4, temperature: 0.1, regularization: 0 },
+      { seed: 1, precision: 'float32' },
+    );
+    head.setItems(items);
+    return head.trainer({ learningRate: 1e-2 }).step(users, positives, negatives, sharing);
+  };
+  // Shared [0, 1, 2, 3] holds both users' positives; per user, each gets the other three.
+  const shared = await loss(Int32Array.of(0, 1, 2, 3), 'shared');
+  const perUser = await loss(Int32Array.of(1, 2, 3, 0, 2, 3), 'per-user');
+  assert.ok(Math.abs(shared - perUser) < 1e-5, `shared ${shared} vs per user ${perUser}`);
+});

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
+import { writeAtomic } from '../src/io/atomic.js';
 import { R2ENDRecommender } from '../src/r2end/recommender.js';
 import type { History } from '../src/rank/recommender.js';
 import { historyText } from '../src/r2end/texts.js';
@@ -145,7 +146,8 @@ async function main() {
   save(out);
   const ws = Workspace.open(work);
   out.latency = await latency(ws);
-  writeFileSync(ws.path('models', 'r2end', 'latency.json'), JSON.stringify(out.latency));
+  // A new file, not rewritten in place: the next training's staging folder may hold a hard link to the old one.
+  writeAtomic(ws.path('models', 'r2end', 'latency.json'), JSON.stringify(out.latency));
   ws.close();
   save(out);
   // Ablation (1): the target is the item's metadata only, no reasoning.

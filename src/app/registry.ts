@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ItemKnnRecommender } from '../baselines/itemknn.js';
 import { PopRecommender } from '../baselines/pop.js';
 import type { Workspace } from '../data/workspace.js';
+import { publishedNames, resolvePublished } from '../io/publish.js';
 import { SEQUENTIAL_MODELS } from '../sequential/config.js';
 import { INFO_FILE } from '../sequential/net.js';
 import { SequentialRecommender } from '../sequential/recommender.js';
@@ -37,13 +38,15 @@ const KINDS = [
   },
 ];
 
-/** Models trained in the workspace (folders under WORK/models that a finished training marked). */
+/** The kind of the published model `name`, by the marker file in its version folder. */
+function kindOf(ws: Workspace, name: string): (typeof KINDS)[number] | undefined {
+  const dir = resolvePublished(ws, name);
+  return dir === undefined ? undefined : KINDS.find((k) => existsSync(join(dir, k.marker)));
+}
+
+/** Models published in the workspace (names under WORK/models whose version a finished training marked). */
 export function trainedModels(ws: Workspace): string[] {
-  const dir = ws.path('models');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => KINDS.some((k) => existsSync(join(dir, name, k.marker))))
-    .sort();
+  return publishedNames(ws).filter((name) => kindOf(ws, name));
 }
 
 /** A recommender by the name `evaluate --recommender` takes: a baseline or a trained model. */
@@ -51,8 +54,7 @@ export function makeRecommender(name: string, ws: Workspace, device = 'cpu'): Re
   const baseline = BASELINES[name];
   if (baseline) return baseline();
   // Only names listed in the models folder, so a name is never a path elsewhere.
-  const kind =
-    trainedModels(ws).includes(name) && KINDS.find((k) => existsSync(join(ws.path('models', name), k.marker)));
+  const kind = trainedModels(ws).includes(name) && kindOf(ws, name);
   if (kind) return kind.make(ws, name, device);
   const known = [...Object.keys(BASELINES), ...trainedModels(ws)];
   const sequential = SEQUENTIAL_MODELS.find((m) => name.startsWith(m));

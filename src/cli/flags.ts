@@ -18,3 +18,10 @@ export function parseNumberFlag(flag: string, value: string, min = -Infinity, ma
   }
   return n;
 }
+
+/** A model name: letters, digits, '.', '_' and '-', not starting with '.' (hidden folders hold model versions). */
+export function parseModelName(flag: string, value: string): string {
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(value))
+    throw new UserError(`${flag} ${value}: use letters, digits, '.', '_' and '-' only, not starting with '.'`);
+  return value;
+}

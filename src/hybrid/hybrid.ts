@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { evalCase, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { expectedHit, expectedNdcg } from '../eval/metrics.js';
 import { writeAtomic } from '../io/atomic.js';
+import { publish, resolvePublished, startStaging } from '../io/publish.js';
 import { check, UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { Progress } from '../util/progress.js';
@@ -99,7 +99,7 @@ export class HybridRecommender implements Recommender {
 
   /** The saved hybrid `name` in the workspace, its parts made by `make`. */
   static load(ws: Workspace, name: string, make: (part: string) => Recommender): HybridRecommender {
-    const spec = readSpec(ws.path('models', name, HYBRID_FILE));
+    const spec = readSpec(join(resolvePublished(ws, name) ?? ws.path('models', name), HYBRID_FILE));
     return new HybridRecommender(name, spec.parts.map(make), spec.weights);
   }
 
@@ -192,13 +192,11 @@ export async function chooseWeights(
   return { parts: parts.map((p) => p.name), weights: best.weights, validation, validationUsers: users.length };
 }
 
+/** Publishes the hybrid `name` as a new version (computed whole, so staged from nothing); returns its spec file. */
 export function saveHybrid(ws: Workspace, name: string, chosen: Omit<HybridSpec, 'kind' | 'created'>): string {
-  const dir = ws.path('models', name);
-  mkdirSync(dir, { recursive: true });
   const spec: HybridSpec = { kind: 'hybrid', ...chosen, created: new Date().toISOString() };
-  const file = join(dir, HYBRID_FILE);
-  writeAtomic(file, `${JSON.stringify(spec, null, 2)}\n`);
-  return file;
+  writeAtomic(join(startStaging(ws, name), HYBRID_FILE), `${JSON.stringify(spec, null, 2)}\n`);
+  return join(publish(ws, name, spec.created).dir, HYBRID_FILE);
 }
 
 function readSpec(file: string): HybridSpec {

@@ -20,6 +20,7 @@ import { evaluate } from '../eval/evaluate.js';
 import { freshSelection, trainWithSelection, type EpochEntry, type SelectionState } from '../eval/selection.js';
 import type { Recommender } from '../rank/recommender.js';
 import { writeAtomic } from '../io/atomic.js';
+import { publish, stagingDir } from '../io/publish.js';
 import { StageRunner } from '../io/stages.js';
 import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
@@ -158,7 +159,8 @@ export async function trainSequential(
   cfg: SequentialConfig,
   run: SequentialRun,
 ): Promise<SequentialRecord> {
-  const dir = ws.path('models', run.name);
+  // Readers see the published version until this run publishes the next one.
+  const dir = stagingDir(ws, run.name);
   const stages = new StageRunner(dir, run.log);
   const rows = trainingRows(ds, cfg.maxLength);
   check(rows.length > 0, `no user has two training items to learn a next item from (dataset ${ds.name})`);
@@ -252,7 +254,9 @@ export async function trainSequential(
     writeAtomic(join(dir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
     net.saveInfo(dir);
   });
-  return readRecord(dir);
+  const record = readRecord(dir);
+  publish(ws, run.name, record.created);
+  return record;
 }
 
 export function readRecord(dir: string): SequentialRecord {

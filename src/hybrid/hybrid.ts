@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { evalCase, trainCounts, type Dataset } from '../data/dataset.js';
+import { checkTrainedOn, datasetFingerprint, evalCase, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { expectedHit, expectedNdcg } from '../eval/metrics.js';
 import { writeAtomic } from '../io/atomic.js';
@@ -25,6 +25,8 @@ export interface HybridSpec {
   /** Validation metrics of every weight vector tried (the evidence for the choice). */
   validation: Array<{ weights: number[]; 'NDCG@10': number; 'HR@10': number }>;
   validationUsers: number;
+  /** datasetFingerprint of the data the weights were chosen on (absent in hybrids of an older r2end). */
+  fingerprint?: string;
   created: string;
 }
 
@@ -84,6 +86,8 @@ export function weightGrid(parts: number, step: number): number[][] {
 export class HybridRecommender implements Recommender {
   readonly scoresUnseenItems: boolean;
   private cold?: Uint8Array;
+  /** A saved hybrid's recorded data and the command that makes it again. */
+  private trainedOn?: { fingerprint?: string; retrain: string };
 
   constructor(
     readonly name: string,
@@ -100,7 +104,12 @@ export class HybridRecommender implements Recommender {
   /** The saved hybrid `name` in the workspace, its parts made by `make`. */
   static load(ws: Workspace, name: string, make: (part: string) => Recommender): HybridRecommender {
     const spec = readSpec(join(resolvePublished(ws, name) ?? ws.path('models', name), HYBRID_FILE));
-    return new HybridRecommender(name, spec.parts.map(make), spec.weights);
+    const hybrid = new HybridRecommender(name, spec.parts.map(make), spec.weights);
+    hybrid.trainedOn = {
+      fingerprint: spec.fingerprint,
+      retrain: `\`r2end hybrid --work ${ws.dir} --parts ${spec.parts.join(',')} --name ${name}\``,
+    };
+    return hybrid;
   }
 
   describe(): Record<string, string | number | boolean> {
@@ -113,6 +122,7 @@ export class HybridRecommender implements Recommender {
   }
 
   async fit(ds: Dataset): Promise<void> {
+    if (this.trainedOn) checkTrainedOn(ds, this.name, this.trainedOn.fingerprint, this.trainedOn.retrain);
     for (const p of this.parts) await p.fit(ds);
     this.cold = coldItems(ds);
   }
@@ -189,7 +199,13 @@ export async function chooseWeights(
   }));
   // The best NDCG@10; among equals the first in grid order (the first part weighted most).
   const best = validation.reduce((a, b) => (b['NDCG@10'] > a['NDCG@10'] ? b : a));
-  return { parts: parts.map((p) => p.name), weights: best.weights, validation, validationUsers: users.length };
+  return {
+    parts: parts.map((p) => p.name),
+    weights: best.weights,
+    validation,
+    validationUsers: users.length,
+    fingerprint: datasetFingerprint(ds),
+  };
 }
 
 /** Publishes the hybrid `name` as a new version (computed whole, so staged from nothing); returns its spec file. */

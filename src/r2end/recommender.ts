@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Dataset } from '../data/dataset.js';
+import { checkTrainedOn, type Dataset } from '../data/dataset.js';
 import { verbalizeHistory, type HistoryEntry } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
@@ -10,7 +10,6 @@ import { ItemMatrix } from '../engine/topk.js';
 import { loadMatrix } from '../io/matrices.js';
 import { resolvePublished } from '../io/publish.js';
 import type { History, Recommender } from '../rank/recommender.js';
-import { UserError } from '../util/errors.js';
 import { FILES, readBundle, type BundleInfo } from './bundle.js';
 import type { TrainingRecord } from './record.js';
 import { historyText } from './texts.js';
@@ -88,10 +87,8 @@ export class R2ENDRecommender implements Recommender {
     // Resolved once: a training that publishes meanwhile cannot mix its files into this load.
     const dir = resolvePublished(this.ws, this.name) ?? this.dir;
     const { bundle, record } = readBundle(dir, this.name, this.ws.dir);
-    if (bundle.items !== ds.items.length)
-      throw new UserError(
-        `model "${this.name}" was trained on ${bundle.items} items, the workspace has ${ds.items.length}; retrain it`,
-      );
+    const retrain = `\`r2end train --work ${this.ws.dir}${this.name === 'r2end' ? '' : ` --name ${this.name}`}${record.ablation === 'none' ? '' : ` --ablation ${record.ablation}`}\``;
+    checkTrainedOn(ds, this.name, bundle.fingerprint, retrain);
     const options = { maxTokens: bundle.maxTokens, device: this.device };
     const encoder = loadEncoder(bundle.encoder === 'student' ? join(dir, FILES.student) : bundle.encoder, options);
     const projection = bundle.projection

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainLength, type Dataset } from '../data/dataset.js';
+import { datasetFingerprint, trainLength, type Dataset } from '../data/dataset.js';
 import { itemText } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
@@ -122,6 +122,8 @@ function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): C
     trainPairs: projectionPairs(ds, cfg.projection.examples),
     validPairs: validUsers.map((user) => ({ user, end: ds.sequences[user].length - 2 })),
     common: {
+      // Other data means other item and user indices: every stage runs again.
+      data: datasetFingerprint(ds),
       encoder: cfg.encoder,
       maxTokens: cfg.maxTokens,
       precision,
@@ -404,6 +406,7 @@ async function bundleStage(ctx: Context): Promise<TrainingRecord> {
       projection: ctx.projects,
       verbalize: cfg.verbalize,
       dataset: ds.name,
+      fingerprint: datasetFingerprint(ds),
       items: items.rows,
       dim: zDim,
     };

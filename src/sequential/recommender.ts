@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dataset } from '../data/dataset.js';
+import { checkTrainedOn, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { resolvePublished } from '../io/publish.js';
 import type { History, Recommender } from '../rank/recommender.js';
@@ -44,12 +44,11 @@ export class SequentialRecommender implements Recommender {
         `no trained model "${this.name}" in ${this.ws.dir} (expected ${join(dir, INFO_FILE)}); run \`r2end train --work ${this.ws.dir} --model sasrec|gru4rec --name ${this.name}\``,
       );
     }
-    this.net = SequentialNet.load(dir, this.device);
+    const net = SequentialNet.load(dir, this.device);
+    const retrain = `\`r2end train --work ${this.ws.dir} --model ${net.info.config.model} --name ${this.name}\``;
+    checkTrainedOn(ds, this.name, net.info.fingerprint, retrain);
+    this.net = net;
     this.record = readRecord(dir);
-    if (this.net.info.items !== ds.items.length)
-      throw new UserError(
-        `model "${this.name}" was trained on ${this.net.info.items} items, the workspace has ${ds.items.length}; retrain it`,
-      );
   }
 
   async score(histories: readonly History[]): Promise<Float32Array> {

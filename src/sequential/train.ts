@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainLength, type Dataset } from '../data/dataset.js';
+import { datasetFingerprint, trainLength, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { readSafetensorsFile, writeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { resolvePrecision, type NativeTrainer, type TensorData } from '../engine/native.js';
@@ -165,10 +165,17 @@ export async function trainSequential(
   const rows = trainingRows(ds, cfg.maxLength);
   check(rows.length > 0, `no user has two training items to learn a next item from (dataset ${ds.name})`);
   // Settings that change the result (the device does not).
-  const settings = { ...cfg, device: undefined, dataset: ds.name, users: ds.userIds.length, items: ds.items.length };
+  const settings = {
+    ...cfg,
+    device: undefined,
+    dataset: ds.name,
+    data: datasetFingerprint(ds),
+    users: ds.userIds.length,
+    items: ds.items.length,
+  };
   await stages.run('train', settings, async () => {
     rmSync(join(dir, INFO_FILE), { force: true });
-    const net = SequentialNet.create(cfg, ds.items.length, ds.name);
+    const net = SequentialNet.create(cfg, ds.items.length, ds.name, datasetFingerprint(ds));
     const trainer = net.trainer();
     const checkpoint = join(dir, CHECKPOINT_FILE);
     const key = StageRunner.key(settings);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
 import { writeAtomic } from '../src/io/atomic.js';
+import { modelExists } from '../src/io/publish.js';
 import { R2ENDRecommender } from '../src/r2end/recommender.js';
 import type { History } from '../src/rank/recommender.js';
 import { historyText } from '../src/r2end/texts.js';
@@ -101,7 +102,8 @@ function evaluateAll(recommenders: string[], results: Record<string, unknown>): 
 
 /** Trains model `name` with extra flags, starting from model `from`'s stages on the first run. */
 function trainVariant(name: string, from: string, flags: string[], extra: string[]): number {
-  const resume = existsSync(join(work, 'models', name, 'stages.json'));
+  // Published, or staged by an interrupted run: either way a run without --from continues it.
+  const resume = modelExists({ path: (...parts) => join(work, ...parts) }, name);
   return cli(['train', '--work', work, '--name', name, ...(resume ? [] : ['--from', from]), ...flags, ...extra])
     .seconds;
 }

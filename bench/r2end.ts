@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
+import { writeAtomic } from '../src/io/atomic.js';
+import { modelExists } from '../src/io/publish.js';
 import { R2ENDRecommender } from '../src/r2end/recommender.js';
 import type { History } from '../src/rank/recommender.js';
 import { historyText } from '../src/r2end/texts.js';
@@ -100,7 +102,8 @@ function evaluateAll(recommenders: string[], results: Record<string, unknown>): 
 
 /** Trains model `name` with extra flags, starting from model `from`'s stages on the first run. */
 function trainVariant(name: string, from: string, flags: string[], extra: string[]): number {
-  const resume = existsSync(join(work, 'models', name, 'stages.json'));
+  // Published, or staged by an interrupted run: either way a run without --from continues it.
+  const resume = modelExists({ path: (...parts) => join(work, ...parts) }, name);
   return cli(['train', '--work', work, '--name', name, ...(resume ? [] : ['--from', from]), ...flags, ...extra])
     .seconds;
 }
@@ -145,7 +148,8 @@ async function main() {
   save(out);
   const ws = Workspace.open(work);
   out.latency = await latency(ws);
-  writeFileSync(ws.path('models', 'r2end', 'latency.json'), JSON.stringify(out.latency));
+  // A new file, not rewritten in place: the next training's staging folder may hold a hard link to the old one.
+  writeAtomic(ws.path('models', 'r2end', 'latency.json'), JSON.stringify(out.latency));
   ws.close();
   save(out);
   // Ablation (1): the target is the item's metadata only, no reasoning.

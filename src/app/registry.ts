@@ -1,9 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ItemKnnRecommender } from '../baselines/itemknn.js';
 import { PopRecommender } from '../baselines/pop.js';
 import { loadRepeat, readRepeatSpec, REPEAT_FILE } from '../baselines/repeat.js';
 import type { Workspace } from '../data/workspace.js';
+import { modelVersion as publishedVersion, publishedNames, resolvePublished } from '../io/publish.js';
 import { SEQUENTIAL_MODELS } from '../sequential/config.js';
 import { INFO_FILE } from '../sequential/net.js';
 import { SequentialRecommender } from '../sequential/recommender.js';
@@ -50,13 +51,15 @@ const KINDS = [
   },
 ];
 
-/** Models trained in the workspace (folders under WORK/models that a finished training marked). */
+/** The kind of the published model `name`, by the marker file in its version folder. */
+function kindOf(ws: Workspace, name: string): (typeof KINDS)[number] | undefined {
+  const dir = resolvePublished(ws, name);
+  return dir === undefined ? undefined : KINDS.find((k) => existsSync(join(dir, k.marker)));
+}
+
+/** Models published in the workspace (names under WORK/models whose version a finished training marked). */
 export function trainedModels(ws: Workspace): string[] {
-  const dir = ws.path('models');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => KINDS.some((k) => existsSync(join(dir, name, k.marker))))
-    .sort();
+  return publishedNames(ws).filter((name) => kindOf(ws, name));
 }
 
 /**
@@ -65,7 +68,8 @@ export function trainedModels(ws: Workspace): string[] {
  * undefined when none was.
  */
 export function recordedValidationNdcg10(ws: Workspace, name: string): number | undefined {
-  const dir = ws.path('models', name);
+  const dir = resolvePublished(ws, name);
+  if (dir === undefined) return undefined;
   const best = (values: number[]) => (values.length ? Math.max(...values) : undefined);
   if (existsSync(join(dir, HYBRID_FILE)))
     return best(readJsonFile<HybridSpec>(join(dir, HYBRID_FILE), 'a hybrid').validation.map((v) => v['NDCG@10']));
@@ -82,16 +86,14 @@ export function recordedValidationNdcg10(ws: Workspace, name: string): number | 
 }
 
 /**
- * Which training of a model is published under its name: the time its training finished (the
- * record every family writes last; a hybrid's and a repeat model's marker file is that record).
- * Baselines are refitted on load and have no version.
+ * Which training of a model is published under its name (its version folder, vN) and when it
+ * finished. Baselines are refitted on load and have no version.
  */
 export function modelVersion(ws: Workspace, name: string): string {
   if (BASELINES[name]) return 'fitted at start';
-  const dir = ws.path('models', name);
-  const file =
-    [HYBRID_FILE, REPEAT_FILE].map((f) => join(dir, f)).find((f) => existsSync(f)) ?? join(dir, 'training.json');
-  return readJsonFile<{ created: string }>(file, 'a trained model').created;
+  const v = publishedVersion(ws, name);
+  if (!v) throw new UserError(`no trained model "${name}" in ${ws.dir}`);
+  return v.created ? `${v.version} (${v.created})` : v.version;
 }
 
 /** The trained model with the best recorded validation NDCG@10 (what serve and recommend use by default). */
@@ -112,8 +114,7 @@ export function makeRecommender(name: string, ws: Workspace, options: MakeOption
   const baseline = BASELINES[name];
   if (baseline) return baseline();
   // Only names listed in the models folder, so a name is never a path elsewhere.
-  const kind =
-    trainedModels(ws).includes(name) && KINDS.find((k) => existsSync(join(ws.path('models', name), k.marker)));
+  const kind = trainedModels(ws).includes(name) && kindOf(ws, name);
   if (kind) return kind.make(ws, name, options);
   const known = [...Object.keys(BASELINES), ...trainedModels(ws)];
   const sequential = SEQUENTIAL_MODELS.find((m) => name.startsWith(m));

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { evalCase, trainCounts, type Dataset } from '../data/dataset.js';
+import { checkTrainedOn, datasetFingerprint, evalCase, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { evaluate } from '../eval/evaluate.js';
 import { writeAtomic } from '../io/atomic.js';
+import { publish, resolvePublished, startStaging } from '../io/publish.js';
 import { check, UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { History, Recommender } from '../rank/recommender.js';
@@ -33,6 +33,8 @@ export interface RepeatSpec {
   /** Validation targets that occur in their user's history: what any repeat model can reach. */
   validationRepeatShare: number;
   dataset: string;
+  /** What it was trained on (datasetFingerprint): a workspace with other data refuses it. */
+  fingerprint: string;
   created: string;
 }
 
@@ -50,7 +52,11 @@ export class RepeatRecommender implements Recommender {
     return { model: 'repeat (position-decayed frequency of the history items)', decay: this.decay };
   }
 
+  /** A saved model's recorded data and the command that makes it again. */
+  trainedOn?: { fingerprint?: string; retrain: string };
+
   async fit(ds: Dataset): Promise<void> {
+    if (this.trainedOn) checkTrainedOn(ds, this.name, this.trainedOn.fingerprint, this.trainedOn.retrain);
     const counts = trainCounts(ds);
     const max = Math.max(1, ...counts);
     this.prior = Float32Array.from(counts, (c) => (1e-6 * c) / max);
@@ -107,11 +113,11 @@ export async function trainRepeat(
     validationUsers: users,
     validationRepeatShare: repeats / Math.max(users, 1),
     dataset: ds.name,
+    fingerprint: datasetFingerprint(ds),
     created: new Date().toISOString(),
   };
-  const dir = ws.path('models', options.name);
-  mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, REPEAT_FILE), `${JSON.stringify(spec, null, 2)}\n`);
+  writeAtomic(join(startStaging(ws, options.name), REPEAT_FILE), `${JSON.stringify(spec, null, 2)}\n`);
+  publish(ws, options.name, spec.created);
   return spec;
 }
 
@@ -124,7 +130,13 @@ export function readRepeatSpec(dir: string): RepeatSpec {
   return spec;
 }
 
-/** The trained repeat model `name` of the workspace. */
+/** The trained repeat model `name` of the workspace (checked against the data when it is fitted). */
 export function loadRepeat(ws: Workspace, name: string): RepeatRecommender {
-  return new RepeatRecommender(readRepeatSpec(ws.path('models', name)).decay, name);
+  const spec = readRepeatSpec(resolvePublished(ws, name) ?? ws.path('models', name));
+  const rec = new RepeatRecommender(spec.decay, name);
+  rec.trainedOn = {
+    fingerprint: spec.fingerprint,
+    retrain: `\`r2end train --work ${ws.dir} --model repeat --name ${name}\``,
+  };
+  return rec;
 }

@@ -1,8 +1,29 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { prepare } from '../data/prepare.js';
 import { Workspace } from '../data/workspace.js';
+import { clearEvaluations } from '../eval/results.js';
+import { removeModels } from '../io/publish.js';
 import { UserError } from '../util/errors.js';
 import { parseIntFlag } from './flags.js';
+
+/**
+ * Removes what was built on the data a `prepare --force` replaced: trained models (their item and
+ * user indices are the old data's), stored evaluations and reports. Says what it removed, if anything.
+ */
+function discardDerived(ws: Workspace): string | undefined {
+  const models = removeModels(ws);
+  const evaluations = clearEvaluations(ws);
+  const reportsDir = ws.path('reports');
+  const reports = existsSync(reportsDir) ? readdirSync(reportsDir).sort() : [];
+  rmSync(reportsDir, { recursive: true, force: true });
+  const parts = [
+    models.length ? `models ${models.join(', ')}` : '',
+    evaluations ? `${evaluations} stored evaluation${evaluations === 1 ? '' : 's'}` : '',
+    reports.length ? `reports ${reports.join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.length ? `removed what was built on the replaced data: ${parts.join('; ')}` : undefined;
+}
 
 export function register(program: Command): void {
   program
@@ -31,11 +52,16 @@ export function register(program: Command): void {
             `--work ${o.work}: already holds a prepared dataset; use a new workspace or --force to replace it`,
           );
         }
+        const replacing = ws.isPrepared();
         const report = await prepare(
           ws,
           { data: o.data, format: o.format, kcore, missingMeta: o.missingMeta, name: o.name },
           (l) => process.stderr.write(`${l}\n`),
         );
+        if (replacing) {
+          const removed = discardDerived(ws);
+          if (removed) process.stderr.write(`${removed}\n`);
+        }
         if (o.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);
           return;

@@ -1,10 +1,11 @@
-import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { trainRepeat } from '../baselines/repeat.js';
 import { loadDataset } from '../data/dataset.js';
 import { Workspace } from '../data/workspace.js';
 import { PRECISIONS } from '../engine/native.js';
+import { modelExists, modelVersion, resolvePublished, startStaging } from '../io/publish.js';
 import {
   defaultSequentialName,
   LOSSES,
@@ -122,16 +123,15 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   const cfg = resolveSequentialConfig(model, layers);
   const ws = Workspace.open(o.work!);
   try {
-    const name = o.name ?? defaultSequentialName(cfg);
-    parseModelName('--name', name);
-    if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
+    const name = parseModelName('--name', o.name ?? defaultSequentialName(cfg));
+    if (o.fresh) startStaging(ws, name);
     const record = await trainSequential(ws, loadDataset(ws), cfg, {
       name,
       log: (l) => process.stderr.write(`${l}\n`),
     });
     process.stdout.write(
       `model ${name} in ${ws.path('models', name)} (${model}, loss ${cfg.loss}; best validation NDCG@10 ${record.bestValidNdcg10.toFixed(4)} at epoch ${record.bestEpoch} of ${record.epochsRun}; ` +
-        `${record.secondsPerEpoch.toFixed(1)} s per epoch, ${formatDuration(record.seconds)} in all)\nnext: r2end evaluate --work ${o.work} --recommender ${name}\n`,
+        `${record.secondsPerEpoch.toFixed(1)} s per epoch, ${formatDuration(record.seconds)} in all)\n${published(ws, name)}next: r2end evaluate --work ${o.work} --recommender ${name}\n`,
     );
   } finally {
     ws.close();
@@ -167,18 +167,24 @@ export function defaultModelName(cfg: TrainConfig): string {
   return parts.join('-');
 }
 
-/** Copies model `from`'s stage outputs into a new model folder `name` (never over an existing one). */
-function startFrom(models: string, from: string, name: string): void {
-  const source = join(models, from);
-  if (!existsSync(join(source, 'stages.json')))
-    throw new UserError(`--from ${from}: no model with finished stages in ${models}`);
+/** Stages model `name` from model `from`'s published stage outputs (never over an existing model, unless fresh). */
+function startFrom(ws: Workspace, from: string, name: string, fresh: boolean): void {
+  const source = resolvePublished(ws, from);
+  if (!source || !existsSync(join(source, 'stages.json')))
+    throw new UserError(`--from ${from}: no model with finished stages in ${ws.path('models')}`);
   if (from === name) throw new UserError(`--from ${from}: the model to train must have another --name`);
-  const target = join(models, name);
-  if (existsSync(target))
-    throw new UserError(`--from ${from}: model ${name} already exists in ${models} (add --fresh to replace it)`);
-  cpSync(source, target, { recursive: true });
+  if (!fresh && modelExists(ws, name))
+    throw new UserError(
+      `--from ${from}: model ${name} already exists in ${ws.path('models')} (add --fresh to replace it)`,
+    );
   // Measured for the source model only.
-  rmSync(join(target, 'latency.json'), { force: true });
+  rmSync(join(startStaging(ws, name, source), 'latency.json'), { force: true });
+}
+
+/** The line saying which version training published. */
+function published(ws: Workspace, name: string): string {
+  const v = modelVersion(ws, name)!;
+  return `published as ${v.version} (${v.dir})\n`;
 }
 
 export function register(program: Command): void {
@@ -239,7 +245,10 @@ export function register(program: Command): void {
         'compute precision (auto: bfloat16 where the CPU has it natively; sequential models default to float32)',
       ).choices([...PRECISIONS]),
     )
-    .option('--fresh', 'discard what an earlier run of this model left and start over')
+    .option(
+      '--fresh',
+      'discard what an unfinished earlier run of this model left and start over (the published version stays until this run publishes)',
+    )
     .option(
       '--from <model>',
       "start from another model's finished stages: only stages whose settings differ run (for sweeps)",
@@ -258,17 +267,16 @@ export function register(program: Command): void {
       }
       const ws = Workspace.open(o.work);
       try {
-        const name = o.name ?? defaultModelName(cfg);
-        parseModelName('--name', name);
-        if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
-        if (o.from !== undefined) startFrom(ws.path('models'), o.from, name);
+        const name = parseModelName('--name', o.name ?? defaultModelName(cfg));
+        if (o.from !== undefined) startFrom(ws, o.from, name, Boolean(o.fresh));
+        else if (o.fresh) startStaging(ws, name);
         const ds = loadDataset(ws);
         const start = performance.now();
         const record = await trainR2END(ws, ds, cfg, { name, log: (l) => process.stderr.write(`${l}\n`) });
         const best = record.curves.projection.reduce((a, b) => Math.max(a, b.validNdcg10), -1);
         process.stdout.write(
           `model ${name} in ${ws.path('models', name)} (teacher: ${record.teacher.label}; encoder: ${record.encoder}; ${formatDuration((performance.now() - start) / 1000)})` +
-            `${best >= 0 ? `; best validation NDCG@10 ${best.toFixed(4)}` : ''}\nnext: r2end evaluate --work ${o.work} --recommender ${name}\n`,
+            `${best >= 0 ? `; best validation NDCG@10 ${best.toFixed(4)}` : ''}\n${published(ws, name)}next: r2end evaluate --work ${o.work} --recommender ${name}\n`,
         );
       } finally {
         ws.close();

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { UserError } from '../util/errors.js';
 import type { Workspace } from './workspace.js';
 import type { EvalSplit, Item } from './types.js';
 
@@ -111,4 +113,35 @@ export function trainCounts(ds: Dataset): Int32Array {
     for (let p = 0; p < seq.length - 2; p++) counts[seq[p]]++;
   }
   return counts;
+}
+
+/**
+ * What a trained model's indices mean, as one hash: the item ids in index order and every user's
+ * id and item sequence (which fixes the leave-one-out split). A model trained on data with another
+ * fingerprint would score the wrong items, even with the same number of them.
+ */
+export function datasetFingerprint(ds: Dataset): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(ds.items.map((item) => item.id)));
+  ds.userIds.forEach((id, u) => {
+    const seq = ds.sequences[u];
+    hash.update(`\n${JSON.stringify(id)} ${seq.length}\n`);
+    hash.update(new Uint8Array(seq.buffer, seq.byteOffset, seq.byteLength));
+  });
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * Refuses a model trained on other data than `ds`, or recording none (an older r2end): loaded, it
+ * would silently misalign. `retrain` is the command that makes it again.
+ */
+export function checkTrainedOn(ds: Dataset, model: string, fingerprint: string | undefined, retrain: string): void {
+  if (fingerprint === undefined)
+    throw new UserError(
+      `model ${model} does not record which data it was trained on (made by an older r2end); retrain it with ${retrain}`,
+    );
+  if (fingerprint !== datasetFingerprint(ds))
+    throw new UserError(
+      `model ${model} was trained on other data than this workspace holds (items or split differ); retrain it with ${retrain}`,
+    );
 }

@@ -4,10 +4,11 @@
  * eq. 7-9. The item matrix is handed to the engine once; a step ships only user vectors and
  * item indices. Saved as projection.safetensors (weight [out,in], bias [out]) + projection.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { check } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
+import { writeAtomic } from '../io/atomic.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import {
   createModel,
@@ -113,13 +114,14 @@ export class ProjectionHead {
     return new ProjectionTrainer(this, createTrainer(this.model, options));
   }
 
+  /** Writes both files as new files (tmp + rename): a model folder may hold them as hard links to a published version. */
   save(dir: string): void {
     mkdirSync(dir, { recursive: true });
     const tensors = new Map<string, NamedTensor>();
     for (const [name, t] of Object.entries(this.model.tensors()))
       tensors.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
     writeSafetensors(join(dir, 'projection.safetensors'), tensors, { format: 'pt' });
-    writeFileSync(join(dir, 'projection.json'), JSON.stringify(this.config, null, 2) + '\n');
+    writeAtomic(join(dir, 'projection.json'), JSON.stringify(this.config, null, 2) + '\n');
   }
 
   /** The number of items set with setItems (0 before). */

@@ -37,6 +37,12 @@ export function latestTestEvaluation(ws: Workspace, recommender: string, since?:
   return row === undefined ? undefined : (JSON.parse(row) as EvalResult);
 }
 
+/** Deletes every stored evaluation (they describe data that was replaced); returns how many there were. */
+export function clearEvaluations(ws: Workspace): number {
+  ensureTable(ws);
+  return ws.db.prepare('DELETE FROM evaluations').run().changes;
+}
+
 function ensureTable(ws: Workspace): void {
   ws.db.exec(
     'CREATE TABLE IF NOT EXISTS evaluations (id INTEGER PRIMARY KEY, recommender TEXT NOT NULL, split TEXT NOT NULL, exclude_seen INTEGER NOT NULL, created TEXT NOT NULL, result TEXT NOT NULL)',

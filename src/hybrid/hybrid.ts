@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { evalCase, trainCounts, type Dataset } from '../data/dataset.js';
+import { checkTrainedOn, datasetFingerprint, evalCase, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { expectedHit, expectedNdcg } from '../eval/metrics.js';
 import { writeAtomic } from '../io/atomic.js';
+import { publish, resolvePublished, startStaging } from '../io/publish.js';
 import { check, UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { Progress } from '../util/progress.js';
@@ -26,6 +26,8 @@ export interface HybridSpec {
   /** Validation metrics of every weight vector tried (the evidence for the choice). */
   validation: Array<{ weights: number[]; 'NDCG@10': number; 'HR@10': number }>;
   validationUsers: number;
+  /** datasetFingerprint of the data the weights were chosen on (absent in hybrids of an older r2end). */
+  fingerprint?: string;
   created: string;
 }
 
@@ -98,6 +100,8 @@ export class HybridRecommender implements Recommender {
   private cold?: Uint8Array;
   /** Items scored per row: the dataset's, then those added at run time. */
   private width = 0;
+  /** A saved hybrid's recorded data and the command that makes it again. */
+  private trainedOn?: { fingerprint?: string; retrain: string };
 
   constructor(
     readonly name: string,
@@ -118,8 +122,13 @@ export class HybridRecommender implements Recommender {
 
   /** The saved hybrid `name` in the workspace, its parts made by `make`. */
   static load(ws: Workspace, name: string, make: (part: string) => Recommender): HybridRecommender {
-    const spec = readSpec(ws.path('models', name, HYBRID_FILE));
-    return new HybridRecommender(name, spec.parts.map(make), spec.weights);
+    const spec = readSpec(join(resolvePublished(ws, name) ?? ws.path('models', name), HYBRID_FILE));
+    const hybrid = new HybridRecommender(name, spec.parts.map(make), spec.weights);
+    hybrid.trainedOn = {
+      fingerprint: spec.fingerprint,
+      retrain: `\`r2end hybrid --work ${ws.dir} --parts ${spec.parts.join(',')} --name ${name}\``,
+    };
+    return hybrid;
   }
 
   describe(): Record<string, string | number | boolean> {
@@ -132,6 +141,7 @@ export class HybridRecommender implements Recommender {
   }
 
   async fit(ds: Dataset): Promise<void> {
+    if (this.trainedOn) checkTrainedOn(ds, this.name, this.trainedOn.fingerprint, this.trainedOn.retrain);
     for (const p of this.parts) await p.fit(ds);
     this.cold = coldItems(ds);
     this.width = ds.items.length;
@@ -238,16 +248,20 @@ export async function chooseWeights(
   }));
   // The best NDCG@10; among equals the first in grid order (the first part weighted most).
   const best = validation.reduce((a, b) => (b['NDCG@10'] > a['NDCG@10'] ? b : a));
-  return { parts: parts.map((p) => p.name), weights: best.weights, validation, validationUsers: users.length };
+  return {
+    parts: parts.map((p) => p.name),
+    weights: best.weights,
+    validation,
+    validationUsers: users.length,
+    fingerprint: datasetFingerprint(ds),
+  };
 }
 
+/** Publishes the hybrid `name` as a new version (computed whole, so staged from nothing); returns its spec file. */
 export function saveHybrid(ws: Workspace, name: string, chosen: Omit<HybridSpec, 'kind' | 'created'>): string {
-  const dir = ws.path('models', name);
-  mkdirSync(dir, { recursive: true });
   const spec: HybridSpec = { kind: 'hybrid', ...chosen, created: new Date().toISOString() };
-  const file = join(dir, HYBRID_FILE);
-  writeAtomic(file, `${JSON.stringify(spec, null, 2)}\n`);
-  return file;
+  writeAtomic(join(startStaging(ws, name), HYBRID_FILE), `${JSON.stringify(spec, null, 2)}\n`);
+  return join(publish(ws, name, spec.created).dir, HYBRID_FILE);
 }
 
 function readSpec(file: string): HybridSpec {

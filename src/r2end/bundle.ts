@@ -36,6 +36,8 @@ export interface BundleInfo {
   projection: boolean;
   verbalize: TrainConfig['verbalize'];
   dataset: string;
+  /** datasetFingerprint of the data trained on (absent in bundles of an older r2end). */
+  fingerprint?: string;
   items: number;
   dim: number;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Dataset } from '../data/dataset.js';
+import { checkTrainedOn, type Dataset } from '../data/dataset.js';
 import type { Item } from '../data/types.js';
 import { itemText, verbalizeHistory } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
@@ -9,8 +9,8 @@ import type { EncodeOptions } from '../encoder/types.js';
 import { ProjectionHead } from '../engine/projection.js';
 import { ItemMatrix } from '../engine/topk.js';
 import { loadMatrix } from '../io/matrices.js';
+import { resolvePublished } from '../io/publish.js';
 import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
-import { UserError } from '../util/errors.js';
 import { FILES, readBundle, type BundleInfo } from './bundle.js';
 import { Explainer } from './explanations.js';
 import type { TrainingRecord } from './record.js';
@@ -19,6 +19,8 @@ import { normalizeRows } from './vectors.js';
 
 /** What `fit` loads: everything inference needs, read once. */
 interface Loaded {
+  /** The published version folder every file was read from. */
+  dir: string;
   ds: Dataset;
   bundle: BundleInfo;
   record: TrainingRecord;
@@ -67,8 +69,9 @@ export class R2ENDRecommender implements Recommender {
     this.device = options.device ?? 'cpu';
   }
 
+  /** The version folder `fit` loaded (before fit: where the model is published). */
   get dir(): string {
-    return this.ws.path('models', this.name);
+    return this.loaded?.dir ?? this.ws.path('models', this.name);
   }
 
   private get model(): Loaded {
@@ -106,22 +109,22 @@ export class R2ENDRecommender implements Recommender {
 
   /** Loads the trained model (`r2end train` makes it). */
   async fit(ds: Dataset): Promise<void> {
-    const { bundle, record } = readBundle(this.dir, this.name, this.ws.dir);
-    if (bundle.items !== ds.items.length)
-      throw new UserError(
-        `model "${this.name}" was trained on ${bundle.items} items, the workspace has ${ds.items.length}; retrain it`,
-      );
+    // Resolved once: a training that publishes meanwhile cannot mix its files into this load.
+    const dir = resolvePublished(this.ws, this.name) ?? this.dir;
+    const { bundle, record } = readBundle(dir, this.name, this.ws.dir);
+    const retrain = `\`r2end train --work ${this.ws.dir}${this.name === 'r2end' ? '' : ` --name ${this.name}`}${record.ablation === 'none' ? '' : ` --ablation ${record.ablation}`}\``;
+    checkTrainedOn(ds, this.name, bundle.fingerprint, retrain);
     this.cache.clear();
     this.explainer = undefined;
     const options = { maxTokens: bundle.maxTokens, device: this.device };
-    const encoder = loadEncoder(bundle.encoder === 'student' ? join(this.dir, FILES.student) : bundle.encoder, options);
+    const encoder = loadEncoder(bundle.encoder === 'student' ? join(dir, FILES.student) : bundle.encoder, options);
     const projection = bundle.projection
-      ? ProjectionHead.load(join(this.dir, FILES.projection), { device: this.device })
+      ? ProjectionHead.load(join(dir, FILES.projection), { device: this.device })
       : undefined;
-    const z = loadMatrix(join(this.dir, FILES.index), 'z');
+    const z = loadMatrix(join(dir, FILES.index), 'z');
     // The rows are normalised already, so the dot product is the cosine.
     const matrix = new ItemMatrix(z.data, z.cols, { metric: 'dot', device: this.device });
-    this.loaded = { ds, bundle, record, encoder, projection, z: z.data, matrix };
+    this.loaded = { dir, ds, bundle, record, encoder, projection, z: z.data, matrix };
   }
 
   /** z_u for history texts: encode, project, normalise. */

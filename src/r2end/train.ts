@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainLength, type Dataset } from '../data/dataset.js';
+import { datasetFingerprint, trainLength, type Dataset } from '../data/dataset.js';
 import { itemText } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { EngineEncoder } from '../encoder/engine-encoder.js';
@@ -20,6 +20,7 @@ import { latestTestEvaluation } from '../eval/results.js';
 import { freshSelection, trainWithSelection } from '../eval/selection.js';
 import { writeAtomic } from '../io/atomic.js';
 import { loadMatrix, saveMatrices } from '../io/matrices.js';
+import { publish, stagingDir } from '../io/publish.js';
 import { StageRunner } from '../io/stages.js';
 import { loadTeacherOutputs, type TeacherOutputs } from '../teacher/outputs.js';
 import { check } from '../util/errors.js';
@@ -79,11 +80,14 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   await itemsStage(ctx);
   await usersStage(ctx);
   await projectStage(ctx);
-  return bundleStage(ctx);
+  const record = await bundleStage(ctx);
+  publish(ws, run.name, record.created);
+  return record;
 }
 
 function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): Context {
-  const dir = ws.path('models', run.name);
+  // Readers see the published version until this run publishes the next one.
+  const dir = stagingDir(ws, run.name);
   const teacher = loadTeacherOutputs(ws, cfg.teacher, ds);
   const precision = resolvePrecision(cfg.precision, cfg.device);
   const loadOptions = { maxTokens: cfg.maxTokens, device: cfg.device, precision };
@@ -118,6 +122,8 @@ function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): C
     trainPairs: projectionPairs(ds, cfg.projection.examples),
     validPairs: validUsers.map((user) => ({ user, end: ds.sequences[user].length - 2 })),
     common: {
+      // Other data means other item and user indices: every stage runs again.
+      data: datasetFingerprint(ds),
       encoder: cfg.encoder,
       maxTokens: cfg.maxTokens,
       precision,
@@ -400,6 +406,7 @@ async function bundleStage(ctx: Context): Promise<TrainingRecord> {
       projection: ctx.projects,
       verbalize: cfg.verbalize,
       dataset: ds.name,
+      fingerprint: datasetFingerprint(ds),
       items: items.rows,
       dim: zDim,
     };

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '../data/workspace.js';
+import { publishedNames, resolvePublished } from '../io/publish.js';
 import type { TrainingRecord } from '../r2end/record.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { EvalResult } from '../eval/evaluate.js';
@@ -13,18 +14,17 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const f4 = (v: number) => v.toFixed(4);
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
 
-/** Training records of every R2END bundle in the workspace (`models/<name>/training.json`). */
+/** Training records of every published R2END bundle (`training.json` of the version folder). */
 export function trainingRecords(ws: Workspace): TrainingRecord[] {
-  const dir = ws.path('models');
-  if (!existsSync(dir)) return [];
   return (
-    readdirSync(dir)
+    publishedNames(ws)
+      .flatMap((name) => resolvePublished(ws, name) ?? [])
       // Sequential models keep a record of another shape; their metrics still appear in the tables.
-      .filter((name) => existsSync(join(dir, name, 'bundle.json')) && existsSync(join(dir, name, 'training.json')))
-      .map((name) => {
-        const record = readJsonFile<TrainingRecord>(join(dir, name, 'training.json'), 'training record');
+      .filter((dir) => existsSync(join(dir, 'bundle.json')) && existsSync(join(dir, 'training.json')))
+      .map((dir) => {
+        const record = readJsonFile<TrainingRecord>(join(dir, 'training.json'), 'training record');
         // Latency is measured after training, by the benchmark, and kept beside the model.
-        const latency = join(dir, name, 'latency.json');
+        const latency = join(dir, 'latency.json');
         return existsSync(latency)
           ? { ...record, latency: readJsonFile<TrainingRecord['latency']>(latency, 'latency benchmark') }
           : record;
@@ -38,8 +38,9 @@ export function trainingRecords(ws: Workspace): TrainingRecord[] {
  * when evaluated) and hybrids (their parts').
  */
 function trainingSeconds(ws: Workspace, name: string): number | undefined {
-  const file = ws.path('models', name, 'training.json');
-  if (!existsSync(file)) return undefined;
+  const dir = resolvePublished(ws, name);
+  const file = dir && join(dir, 'training.json');
+  if (!file || !existsSync(file)) return undefined;
   const { seconds } = readJsonFile<{ seconds?: number | Record<string, number> }>(file, 'training record');
   return typeof seconds === 'number' ? seconds : seconds && Object.values(seconds).reduce((a, b) => a + b, 0);
 }

@@ -22,6 +22,8 @@ export interface SequentialInfo {
   /** Catalogue size the output layer scores. */
   items: number;
   dataset: string;
+  /** datasetFingerprint of the data trained on (absent in models of an older r2end). */
+  fingerprint?: string;
 }
 
 type Init = 'glorot' | 'zeros' | 'ones' | 'gru';
@@ -92,9 +94,9 @@ export class SequentialNet {
   ) {}
 
   /** A new model initialised from `config.seed`. */
-  static create(config: SequentialConfig, items: number, dataset: string): SequentialNet {
+  static create(config: SequentialConfig, items: number, dataset: string, fingerprint?: string): SequentialNet {
     const tensors = initialise(parameterSpecs(config, items), config.hidden, new Random(config.seed));
-    return SequentialNet.fromTensors({ config, items, dataset }, tensors, 'initial weights');
+    return SequentialNet.fromTensors({ config, items, dataset, fingerprint }, tensors, 'initial weights');
   }
 
   /** A trained model from its folder. */

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dataset } from '../data/dataset.js';
+import { checkTrainedOn, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
+import { resolvePublished } from '../io/publish.js';
 import type { History, Recommender } from '../rank/recommender.js';
 import { UserError } from '../util/errors.js';
 import { INFO_FILE, SequentialNet } from './net.js';
@@ -17,10 +18,6 @@ export class SequentialRecommender implements Recommender {
     readonly name: string,
     private readonly device?: string,
   ) {}
-
-  get dir(): string {
-    return this.ws.path('models', this.name);
-  }
 
   describe(): Record<string, string | number | boolean> {
     const r = this.record;
@@ -40,17 +37,18 @@ export class SequentialRecommender implements Recommender {
 
   /** Loads the trained model (`r2end train --model sasrec|gru4rec` makes it). */
   async fit(ds: Dataset): Promise<void> {
-    if (!existsSync(join(this.dir, INFO_FILE))) {
+    // Resolved once: a training that publishes meanwhile cannot mix its files into this load.
+    const dir = resolvePublished(this.ws, this.name) ?? this.ws.path('models', this.name);
+    if (!existsSync(join(dir, INFO_FILE))) {
       throw new UserError(
-        `no trained model "${this.name}" in ${this.ws.dir} (expected ${join(this.dir, INFO_FILE)}); run \`r2end train --work ${this.ws.dir} --model sasrec|gru4rec --name ${this.name}\``,
+        `no trained model "${this.name}" in ${this.ws.dir} (expected ${join(dir, INFO_FILE)}); run \`r2end train --work ${this.ws.dir} --model sasrec|gru4rec --name ${this.name}\``,
       );
     }
-    this.net = SequentialNet.load(this.dir, this.device);
-    this.record = readRecord(this.dir);
-    if (this.net.info.items !== ds.items.length)
-      throw new UserError(
-        `model "${this.name}" was trained on ${this.net.info.items} items, the workspace has ${ds.items.length}; retrain it`,
-      );
+    const net = SequentialNet.load(dir, this.device);
+    const retrain = `\`r2end train --work ${this.ws.dir} --model ${net.info.config.model} --name ${this.name}\``;
+    checkTrainedOn(ds, this.name, net.info.fingerprint, retrain);
+    this.net = net;
+    this.record = readRecord(dir);
   }
 
   async score(histories: readonly History[]): Promise<Float32Array> {

@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainLength, type Dataset } from '../data/dataset.js';
+import { datasetFingerprint, trainLength, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { readSafetensorsFile, writeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { resolvePrecision, type NativeTrainer, type TensorData } from '../engine/native.js';
@@ -20,6 +20,7 @@ import { evaluate } from '../eval/evaluate.js';
 import { freshSelection, trainWithSelection, type EpochEntry, type SelectionState } from '../eval/selection.js';
 import type { Recommender } from '../rank/recommender.js';
 import { writeAtomic } from '../io/atomic.js';
+import { publish, stagingDir } from '../io/publish.js';
 import { StageRunner } from '../io/stages.js';
 import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
@@ -158,15 +159,23 @@ export async function trainSequential(
   cfg: SequentialConfig,
   run: SequentialRun,
 ): Promise<SequentialRecord> {
-  const dir = ws.path('models', run.name);
+  // Readers see the published version until this run publishes the next one.
+  const dir = stagingDir(ws, run.name);
   const stages = new StageRunner(dir, run.log);
   const rows = trainingRows(ds, cfg.maxLength);
   check(rows.length > 0, `no user has two training items to learn a next item from (dataset ${ds.name})`);
   // Settings that change the result (the device does not).
-  const settings = { ...cfg, device: undefined, dataset: ds.name, users: ds.userIds.length, items: ds.items.length };
+  const settings = {
+    ...cfg,
+    device: undefined,
+    dataset: ds.name,
+    data: datasetFingerprint(ds),
+    users: ds.userIds.length,
+    items: ds.items.length,
+  };
   await stages.run('train', settings, async () => {
     rmSync(join(dir, INFO_FILE), { force: true });
-    const net = SequentialNet.create(cfg, ds.items.length, ds.name);
+    const net = SequentialNet.create(cfg, ds.items.length, ds.name, datasetFingerprint(ds));
     const trainer = net.trainer();
     const checkpoint = join(dir, CHECKPOINT_FILE);
     const key = StageRunner.key(settings);
@@ -252,7 +261,9 @@ export async function trainSequential(
     writeAtomic(join(dir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
     net.saveInfo(dir);
   });
-  return readRecord(dir);
+  const record = readRecord(dir);
+  publish(ws, run.name, record.created);
+  return record;
 }
 
 export function readRecord(dir: string): SequentialRecord {

@@ -9,6 +9,7 @@ import { HybridRecommender } from '../hybrid/hybrid.js';
 import { resolveHistory, type HistoryEntryOptionalTime } from '../rank/history-input.js';
 import { onlineHistory, topRows } from '../rank/online.js';
 import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
+import { resolvePublished } from '../io/publish.js';
 import { UserError } from '../util/errors.js';
 import { Catalogue } from './catalogue.js';
 import { ItemStore } from './item-store.js';
@@ -299,8 +300,9 @@ export class RecommendationService {
 
   /** The model card: MODEL.md beside the model when training wrote one, else its description. */
   modelCard(): string {
-    const file = join(this.ws.path('models', this.served.name), 'MODEL.md');
-    if (existsSync(file)) return readFileSync(file, 'utf8');
+    const dir = resolvePublished(this.ws, this.served.name);
+    const file = dir && join(dir, 'MODEL.md');
+    if (file && existsSync(file)) return readFileSync(file, 'utf8');
     const about = Object.entries(this.served.rec.describe()).map(([k, v]) => `| ${k} | ${v} |`);
     return [`# ${this.served.name}`, '', '| | |', '|---|---|', ...about, ''].join('\n');
   }

@@ -89,7 +89,7 @@ test('the decay is chosen on validation through the evaluator and recorded in re
   assert.ok(saved.decay >= 0.8, `chosen decay ${saved.decay}`);
   assert.ok(best - saved.validation[0]['NDCG@10'] > 0.3, JSON.stringify(saved.validation));
   assert.equal(recordedValidationNdcg10(ws, 'repeat'), best);
-  assert.equal(modelVersion(ws, 'repeat'), saved.created);
+  assert.equal(modelVersion(ws, 'repeat'), `v1 (${saved.created})`);
 });
 
 test('the repeat model ranks the repeated item first and beats pop and itemknn by a clear margin', async () => {

@@ -16,6 +16,7 @@ test('train, evaluate, recommend and report on a tiny fixture, end to end throug
   const tr = runCli(['train', '--work', work, '--config', jsonFile(TINY_R2END_VALUES)]);
   assert.equal(tr.status, 0, tr.stderr);
   assert.match(tr.stdout, /model r2end .*teacher: template \(not an LLM\)/);
+  assert.match(tr.stdout, /\npublished as v1 \(.*\/models\/\.r2end\/v1\)\n/);
   const model = join(work, 'models', 'r2end');
   for (const f of [
     'bundle.json',
@@ -84,7 +85,8 @@ test('a killed train resumes from the last finished stage', async () => {
     ...TINY_R2END_VALUES,
     distill: { ...TINY_R2END_VALUES.distill, batchSize: 1, epochs: 30 },
   });
-  const stages = join(work, 'models', 'r2end', 'stages.json');
+  // Training writes into the staging folder; models/r2end appears when it publishes.
+  const stages = join(work, 'models', '.r2end', 'staging', 'stages.json');
   const child = spawn(process.execPath, [CLI, 'train', '--work', work, '--config', config], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const deadline = Date.now() + 120_000;
@@ -93,6 +95,7 @@ test('a killed train resumes from the last finished stage', async () => {
   await exited;
   const done = JSON.parse(readFileSync(stages, 'utf8'));
   assert.deepEqual(Object.keys(done), ['targets'], 'killed after targets, during distill');
+  assert.ok(!existsSync(join(work, 'models', 'r2end')), 'nothing published');
   const again = runCli(['train', '--work', work, '--config', config]);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /targets: done .* skipped/);

@@ -68,14 +68,15 @@ test('a killed train resumes after its last finished epoch and ends exactly as a
   assert.equal(runCli(['train', '--work', straight, ...flags]).status, 0);
 
   const work = preparedWorkspace(60);
-  const checkpoint = join(work, 'models', 'sasrec', 'checkpoint.safetensors');
+  const checkpoint = join(work, 'models', '.sasrec', 'staging', 'checkpoint.safetensors');
   const child = spawn(process.execPath, [CLI, 'train', '--work', work, ...flags], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const deadline = Date.now() + 120_000;
   while (!existsSync(checkpoint) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   child.kill('SIGKILL');
   await exited;
-  assert.ok(!existsSync(join(work, 'models', 'sasrec', 'sequential.json')), 'killed before it finished');
+  assert.ok(!existsSync(join(work, 'models', '.sasrec', 'staging', 'sequential.json')), 'killed before it finished');
+  assert.ok(!existsSync(join(work, 'models', 'sasrec')), 'nothing published');
   const resumed = runCli(['train', '--work', work, ...flags]);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, /sasrec: resuming after epoch \d+/);

@@ -50,8 +50,8 @@ function assertSameRanking(
 test('health, OpenAPI and the 127.0.0.1 default', async () => {
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const h = await getJson(`${server.url}/healthz`);
-  const version = JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).created;
-  assert.deepEqual(h, { status: 200, body: { status: 'ok', model: 'r2end', version, items: 8 } });
+  const created = JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8')).created;
+  assert.deepEqual(h, { status: 200, body: { status: 'ok', model: 'r2end', version: `v1 (${created})`, items: 8 } });
   const doc = (await getJson(`${server.url}/openapi.json`)).body;
   assert.equal(doc.openapi, '3.1.0');
   assert.ok(doc.paths['/v1/recommend'].post.requestBody.content['application/json'].schema.properties.history);

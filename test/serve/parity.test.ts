@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeRecommender } from '../../src/app/registry.js';
-import { evalCase, loadDataset, type Dataset } from '../../src/data/dataset.js';
+import { datasetFingerprint, evalCase, loadDataset, type Dataset } from '../../src/data/dataset.js';
 import type { Workspace } from '../../src/data/workspace.js';
 import { saveHybrid } from '../../src/hybrid/hybrid.js';
 import { trainR2END } from '../../src/r2end/train.js';
@@ -40,6 +40,7 @@ before(async () => {
     weights: [0.5, 0.3, 0.2],
     validation: [],
     validationUsers: 0,
+    fingerprint: datasetFingerprint(ds),
   });
 });
 after(() => ws.close());

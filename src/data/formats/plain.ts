@@ -1,9 +1,11 @@
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
+import { textProblem } from '../../util/utf8.js';
 import { formatIssue } from '../../util/zod.js';
 import { splitCsvLine } from './csv.js';
 import { readLines } from './lines.js';
+import { checkStrings } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
 
 const REQUIRED = ['user_id', 'item_id', 'timestamp'] as const;
@@ -21,26 +23,39 @@ export function plainSource(dir: string): DataSource {
   };
 }
 
+/** The header's columns by name; a required one missing is refused. */
+function readHeader(name: string, text: string): { header: string[]; columns: Map<string, number> } {
+  const problem = textProblem(text);
+  if (problem) throw new UserError(`${name} line 1: the header is ${problem}`);
+  const header = splitCsvLine(text.replace(/^\uFEFF/, '')).map((h) => h.trim());
+  const columns = new Map(header.map((h, i) => [h, i]));
+  for (const col of REQUIRED) {
+    if (!columns.has(col))
+      throw new UserError(
+        `${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`,
+      );
+  }
+  return { header, columns };
+}
+
 async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
   const name = basename(file);
-  let columns: Map<string, number> | undefined;
+  let head: { header: string[]; columns: Map<string, number> } | undefined;
   for await (const [line, text] of readLines(file)) {
-    if (!columns) {
-      const header = splitCsvLine(text.replace(/^\uFEFF/, '')).map((h) => h.trim());
-      columns = new Map(header.map((h, i) => [h, i]));
-      for (const col of REQUIRED) {
-        if (!columns.has(col))
-          throw new UserError(
-            `${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`,
-          );
-      }
+    if (!head) {
+      head = readHeader(name, text);
       continue;
     }
     if (text.trim() === '') continue;
+    const { header, columns } = head;
     const f = splitCsvLine(text);
-    if (f.length !== columns.size)
-      throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${columns.size} as in the header`);
-    const get = (col: string) => f[columns!.get(col)!].trim();
+    if (f.length !== header.length)
+      throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${header.length} as in the header`);
+    f.forEach((v, i) => {
+      const problem = textProblem(v);
+      if (problem) throw new UserError(`${name} line ${line}: field "${header[i]}" is ${problem}`);
+    });
+    const get = (col: string) => f[columns.get(col)!].trim();
     const userId = get('user_id');
     const itemId = get('item_id');
     if (!userId) throw new UserError(`${name} line ${line}: field "user_id" is empty`);
@@ -57,7 +72,7 @@ async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
     }
     yield { userId, itemId, timestamp, rating, review: null, line };
   }
-  if (!columns) throw new UserError(`${name}: file is empty, expected a header line "${REQUIRED.join(',')}" and rows`);
+  if (!head) throw new UserError(`${name}: file is empty, expected a header line "${REQUIRED.join(',')}" and rows`);
 }
 
 const categoriesSchema = z
@@ -91,8 +106,9 @@ async function* readPlainItems(file: string): AsyncGenerator<SourceItem> {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new UserError(`${name} line ${line}: not valid JSON (${(err as Error).message})`);
+      throw new UserError(`${name} line ${line}: ${textProblem(text) ?? `not valid JSON (${(err as Error).message})`}`);
     }
+    checkStrings(name, line, text, json);
     const parsed = itemSchema.safeParse(json);
     if (!parsed.success) throw new UserError(`${name} line ${line}: ${formatIssue(parsed.error)}`);
     const { item_id, title, categories, brand, description } = parsed.data;

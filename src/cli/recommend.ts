@@ -22,7 +22,7 @@ export function register(program: Command): void {
       if (Boolean(o.user) === Boolean(o.history))
         throw new UserError('give exactly one of --user ID and --history FILE');
       const k = parseIntFlag('-k', o.k, 1, 1000);
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       try {
         const ds = loadDataset(ws);
         let entries: HistoryEntry[];

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .requiredOption('--work <dir>', 'workspace folder')
     .option('--out <file>', 'where to write (default WORK/reports/report.html)')
     .action((o) => {
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       try {
         const out = o.out ?? ws.path('reports', 'report.html');
         mkdirSync(ws.path('reports'), { recursive: true });

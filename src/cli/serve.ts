@@ -28,7 +28,7 @@ export function register(program: Command): void {
       const cacheSize = parseIntFlag('--cache', o.cache, 0, 10_000_000);
       const token: string | undefined = o.token ?? process.env.R2END_TOKEN;
       if (token !== undefined && token.length < 8) throw new UserError('--token: expected at least 8 characters');
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       const metrics = new Metrics();
       const service = await RecommendationService.open(ws, metrics, { model: o.model, windowMs, maxBatch, cacheSize });
       const app = buildServer(ws, service, metrics, { token });

@@ -119,7 +119,7 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   }
   layers.push({ source: 'flags', values: sequentialFlagLayer(o) });
   const cfg = resolveSequentialConfig(model, layers);
-  const ws = Workspace.open(o.work!);
+  const ws = Workspace.openPrepared(o.work!);
   try {
     const name = o.name ?? defaultSequentialName(cfg);
     if (!/^[A-Za-z0-9._-]+$/.test(name))
@@ -229,7 +229,7 @@ export function register(program: Command): void {
       if (cfg.encoder !== 'use-lite' && !(existsSync(cfg.encoder) && statSync(cfg.encoder).isDirectory())) {
         throw new UserError(`--encoder ${cfg.encoder}: expected use-lite or a model directory`);
       }
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       try {
         const name = o.name ?? defaultModelName(cfg);
         if (!/^[A-Za-z0-9._-]+$/.test(name))

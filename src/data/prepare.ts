@@ -89,6 +89,25 @@ export async function prepare(
   log: (line: string) => void = () => {},
 ): Promise<PrepareReport> {
   const source = openSource(opts.data, opts.format);
+
+  // Review text can be gigabytes: it goes to a staging table instead of memory (dropped on failure).
+  ws.db.exec(
+    'DROP TABLE IF EXISTS staging_reviews; CREATE TABLE staging_reviews (row INTEGER PRIMARY KEY, review TEXT NOT NULL)',
+  );
+  try {
+    return await readFilterWrite(ws, opts, source, log);
+  } catch (error) {
+    ws.db.exec('DROP TABLE IF EXISTS staging_reviews');
+    throw error;
+  }
+}
+
+async function readFilterWrite(
+  ws: Workspace,
+  opts: PrepareOptions,
+  source: DataSource,
+  log: (line: string) => void,
+): Promise<PrepareReport> {
   const userIds = new Map<string, number>();
   const itemIds = new Map<string, number>();
   const users = new Column((n) => new Int32Array(n));
@@ -96,11 +115,6 @@ export async function prepare(
   const times = new Column((n) => new Float64Array(n));
   const ratings = new Column((n) => new Float64Array(n));
   const lines = new Column((n) => new Int32Array(n));
-
-  // Review text can be gigabytes: it goes to a staging table instead of memory.
-  ws.db.exec(
-    'DROP TABLE IF EXISTS staging_reviews; CREATE TABLE staging_reviews (row INTEGER PRIMARY KEY, review TEXT NOT NULL)',
-  );
   const stageReview = ws.db.prepare('INSERT INTO staging_reviews (row, review) VALUES (?, ?)');
   let pending: Array<[number, string]> = [];
   const flushReviews = ws.db.transaction((batch: Array<[number, string]>) => {
@@ -129,6 +143,8 @@ export async function prepare(
   }
   flushReviews(pending);
   const n = users.length;
+  const interactionsName = basename(source.interactionsFile);
+  if (n === 0) throw new UserError(`${interactionsName}: no interactions, only a header line`);
 
   log(`reading ${source.itemsFile}`);
   const meta = new Array<Item | undefined>(itemIds.size);
@@ -156,15 +172,24 @@ export async function prepare(
     if (meta[i]) continue;
     if (opts.missingMeta === 'error') {
       throw new UserError(
-        `${basename(source.interactionsFile)} line ${lines.values[r]}: item "${itemNames[i]}" has no metadata in ${basename(source.itemsFile)} (use --missing-meta drop to drop such interactions)`,
+        `${interactionsName} line ${lines.values[r]}: item "${itemNames[i]}" has no metadata in ${basename(source.itemsFile)} (use --missing-meta drop to drop such interactions)`,
       );
     }
     keep[r] = 0;
     missingInteractions++;
     missingItems.add(i);
   }
+  if (missingInteractions === n)
+    throw new UserError(
+      `--missing-meta drop removed every interaction: no item of ${interactionsName} has a record in ${basename(source.itemsFile)}`,
+    );
 
+  const densest = maxDegrees(users.values, items.values, keep, userIds.size, itemIds.size);
   const kcore = kcoreFilter(users.values, items.values, keep, userIds.size, itemIds.size, opts.kcore);
+  if (kcore.interactions === n - missingInteractions)
+    throw new UserError(
+      `--kcore ${opts.kcore} removed every user (the densest item has ${densest.item} interactions, the most active user ${densest.user})`,
+    );
 
   // Group kept rows by user, then sort each user's rows by time; row order breaks ties.
   const perUser: number[][] = Array.from({ length: userIds.size }, () => []);
@@ -180,6 +205,10 @@ export async function prepare(
     }
     rows.sort((a, b) => t[a] - t[b] || a - b);
   }
+  if (perUser.every((rows) => rows.length === 0))
+    throw new UserError(
+      `no user has the 3 interactions a leave-one-out split needs (training, validation, test) after the ${opts.kcore}-core`,
+    );
 
   // Items are numbered in metadata-file order, users in order of first appearance.
   const itemCount = new Int32Array(itemIds.size);
@@ -274,6 +303,19 @@ export function kcoreFilter(
     items: itemsBefore - iDeg.filter((d) => d > 0).length,
     rounds,
   };
+}
+
+/** The most interactions of one user and of one item among the kept rows. */
+function maxDegrees(users: Int32Array, items: Int32Array, keep: Uint8Array, nUsers: number, nItems: number) {
+  const uDeg = new Int32Array(nUsers);
+  const iDeg = new Int32Array(nItems);
+  for (let r = 0; r < keep.length; r++) {
+    if (!keep[r]) continue;
+    uDeg[users[r]]++;
+    iDeg[items[r]]++;
+  }
+  const max = (a: Int32Array) => a.reduce((m, d) => Math.max(m, d), 0);
+  return { user: max(uDeg), item: max(iDeg) };
 }
 
 function countKept(keep: Uint8Array): number {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -11,6 +11,8 @@ export class Workspace {
   private constructor(
     readonly dir: string,
     readonly db: Database.Database,
+    /** What opening it created, so a command that fails can leave nothing behind (see discard). */
+    private readonly created: { dir?: string; db: boolean },
   ) {}
 
   static readonly DB_FILE = 'r2end.sqlite';
@@ -24,14 +26,33 @@ export class Workspace {
         `--work ${dir}: no workspace there (expected ${file}); run \`r2end prepare --work ${dir}\` first`,
       );
     }
-    mkdirSync(abs, { recursive: true });
+    const createdDir = mkdirSync(abs, { recursive: true });
+    const createdDb = !existsSync(file);
     const db = new Database(file);
     // WAL lets a long job commit often and cheaply, and readers (status, serve) run beside it.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
-    return new Workspace(abs, db);
+    return new Workspace(abs, db, { dir: createdDir, db: createdDb });
+  }
+
+  /**
+   * Opens a workspace that `prepare` filled with a dataset of at least one user: what every
+   * command after prepare needs, refused in one line otherwise.
+   */
+  static openPrepared(dir: string): Workspace {
+    const ws = Workspace.open(dir);
+    const info = ws.getMeta<{ name: string; users: number }>('dataset');
+    if (!info || info.users === 0) {
+      ws.close();
+      throw new UserError(
+        info
+          ? `--work ${dir}: the prepared dataset ${info.name} has no users; prepare it again with --force and a smaller --kcore`
+          : `--work ${dir}: no prepared dataset (an earlier prepare did not finish); run \`r2end prepare --data DIR --work ${dir}\``,
+      );
+    }
+    return ws;
   }
 
   path(...parts: string[]): string {
@@ -56,6 +77,14 @@ export class Workspace {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Closes the workspace and removes what opening it created: the folder, else the database files. */
+  discard(): void {
+    this.close();
+    if (this.created.dir) rmSync(this.created.dir, { recursive: true, force: true });
+    else if (this.created.db)
+      for (const suffix of ['', '-wal', '-shm']) rmSync(this.path(Workspace.DB_FILE + suffix), { force: true });
   }
 }
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { Workspace } from '../../src/data/workspace.js';
 import { plainDataset, runCli, tempDir, writeDir } from '../helpers/fixtures.js';
 
 const items = '{"item_id": "x1", "title": "One"}\n{"item_id": "x2", "title": "Two"}\n';
@@ -87,4 +88,91 @@ test('bad flags and workspaces give one line', () => {
   const r = runCli(['evaluate', '--work', tempDir(), '--recommender', 'pop']);
   assert.equal(r.status, 2);
   assert.match(r.stderr.trim(), /^r2end: --work .*: no workspace there/);
+});
+
+/** Runs prepare into a new workspace path; expects one error line and the path not to exist after. */
+function expectNothingLeft(data: string, pattern: RegExp, extra: string[] = []) {
+  const work = join(tempDir(), 'w');
+  const r = runCli(['prepare', '--data', data, '--work', work, ...extra]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trim().split('\n').at(-1)!, pattern);
+  assert.ok(!existsSync(work), 'a failed prepare leaves no workspace behind');
+}
+
+test('a result with no user left is refused, naming the filter that removed them, and leaves nothing behind', () => {
+  expectNothingLeft(
+    writeDir({ 'interactions.csv': 'user_id,item_id,timestamp\n', 'items.jsonl': items }),
+    /^r2end: interactions\.csv: no interactions, only a header line$/,
+  );
+  const rows = Array.from({ length: 4 }, (_, i) => [`u${i}`, 'x1', i] as [string, string, number]);
+  expectNothingLeft(
+    plainDataset(
+      [...rows, ['u0', 'x2', 9]],
+      [
+        { id: 'x1', title: 'One' },
+        { id: 'x2', title: 'Two' },
+      ],
+    ),
+    /^r2end: --kcore 1000000 removed every user \(the densest item has 4 interactions, the most active user 2\)$/,
+    ['--kcore', '1000000'],
+  );
+  expectNothingLeft(
+    plainDataset(rows, [{ id: 'x2', title: 'Two' }]),
+    /^r2end: --missing-meta drop removed every interaction: no item of interactions\.csv has a record in items\.jsonl$/,
+    ['--missing-meta', 'drop'],
+  );
+  expectNothingLeft(
+    plainDataset(rows, [{ id: 'x1', title: 'One' }]),
+    /^r2end: no user has the 3 interactions a leave-one-out split needs .* after the 1-core$/,
+    ['--kcore', '1'],
+  );
+  // A folder that existed keeps existing, without the database the failed prepare made in it.
+  const existing = tempDir();
+  const r = runCli(['prepare', '--data', plainDataset(rows, [{ id: 'x1', title: 'One' }]), '--work', existing]);
+  assert.equal(r.status, 2);
+  assert.deepEqual(readdirSync(existing), []);
+});
+
+test('a failed prepare --force keeps the dataset prepared before', () => {
+  const work = tempDir();
+  const data = plainDataset(
+    Array.from({ length: 9 }, (_, i) => [`u${i % 3}`, `x${(i % 2) + 1}`, i] as [string, string, number]),
+    [
+      { id: 'x1', title: 'One' },
+      { id: 'x2', title: 'Two' },
+    ],
+  );
+  assert.equal(runCli(['prepare', '--data', data, '--work', work, '--kcore', '1']).status, 0);
+  assert.equal(runCli(['prepare', '--data', data, '--work', work, '--kcore', '99', '--force']).status, 2);
+  const ev = runCli(['evaluate', '--work', work, '--recommender', 'pop', '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  assert.equal(JSON.parse(ev.stdout).users, 3);
+});
+
+test('every command after prepare refuses an unprepared or empty workspace in one line', () => {
+  const unprepared = tempDir();
+  Workspace.open(unprepared, { create: true }).close();
+  const empty = tempDir();
+  const ws = Workspace.open(empty, { create: true });
+  ws.setMeta('dataset', { name: 'old', source: '', format: 'plain', kcore: 5, users: 0, items: 0, interactions: 0 });
+  ws.close();
+  for (const [work, pattern] of [
+    [unprepared, /: no prepared dataset \(an earlier prepare did not finish\); run `r2end prepare/],
+    [empty, /: the prepared dataset old has no users; prepare it again with --force and a smaller --kcore$/],
+  ] as const) {
+    for (const args of [
+      ['teach', '--backend', 'template'],
+      ['train'],
+      ['evaluate', '--recommender', 'pop'],
+      ['hybrid', '--parts', 'pop,itemknn'],
+      ['recommend', '--user', 'u1'],
+      ['report'],
+      ['serve', '--port', '0'],
+    ]) {
+      const r = runCli([...args, '--work', work]);
+      assert.equal(r.status, 2, `${args[0]}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr.trim(), pattern, args[0]);
+    }
+  }
 });

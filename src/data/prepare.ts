@@ -41,6 +41,7 @@ export interface PrepareReport {
 }
 
 export function openSource(data: string, format: SourceFormat | 'auto'): DataSource {
+  if (data.trim() === '') throw new UserError('--data: empty, expected a dataset folder');
   const dir = resolve(data);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--data ${data}: not a directory`);
   const detected = format === 'auto' ? detectFormat(dir) : format;

@@ -11,7 +11,7 @@ export const tooLargeMessage = (limit: number) => `body: larger than the limit o
  * would change what was asked). A body over the limit but under `drainLimit` is read to its end
  * and discarded before the 413, so an ordinary client that is still sending gets the answer
  * instead of a reset connection; larger ones are refused at once (Fastify then closes the
- * connection).
+ * connection). A client that goes away before the end gets a 400 no one reads, not a logged 500.
  */
 export function readUtf8Body(payload: IncomingMessage, limit: number, drainLimit: number): Promise<string> {
   const tooLarge = () => httpError(413, tooLargeMessage(limit));
@@ -34,6 +34,8 @@ export function readUtf8Body(payload: IncomingMessage, limit: number, drainLimit
         reject(httpError(400, 'body: not valid UTF-8'));
       }
     });
-    payload.on('error', reject);
+    payload.on('error', (error) =>
+      reject(httpError(400, `body: the connection ended before the body did (${error.message})`)),
+    );
   });
 }

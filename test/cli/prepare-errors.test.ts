@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Workspace } from '../../src/data/workspace.js';
-import { plainDataset, runCli, tempDir, writeDir } from '../helpers/fixtures.js';
+import { saveEvaluation } from '../../src/eval/results.js';
+import { CLI, plainDataset, runCli, tempDir, writeDir } from '../helpers/fixtures.js';
 
 const items = '{"item_id": "x1", "title": "One"}\n{"item_id": "x2", "title": "Two"}\n';
 
@@ -175,4 +177,58 @@ test('every command after prepare refuses an unprepared or empty workspace in on
       assert.match(r.stderr.trim(), pattern, args[0]);
     }
   }
+});
+
+test('unusable --work paths are one line each, and prepare never loops', () => {
+  const file = join(tempDir(), 'file');
+  writeFileSync(file, 'x');
+  const data = writeDir({ 'interactions.csv': 'user_id,item_id,timestamp\na,x1,1\n', 'items.jsonl': items });
+  for (const [work, pattern] of [
+    [file, /^r2end: --work .*file: not a folder$/],
+    ['/dev/null/x', /^r2end: --work \/dev\/null\/x: \/dev\/null is not a folder$/],
+    ['/proc/x', /^r2end: --work \/proc\/x: cannot create \/proc\/x \(ENOENT\)$/],
+    ['', /^r2end: --work: empty, expected a workspace folder$/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [CLI, 'prepare', '--data', data, '--work', work], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 2, `${work}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), pattern);
+  }
+  const db = join(tempDir(), Workspace.DB_FILE);
+  writeFileSync(db, 'not a database at all, but long enough to be read as one '.repeat(20));
+  const r = runCli(['evaluate', '--work', join(db, '..'), '--recommender', 'pop']);
+  assert.equal(r.status, 2);
+  assert.match(
+    r.stderr.trim(),
+    /^r2end: --work .*r2end\.sqlite is not a usable workspace database \(file is not a database\)$/,
+  );
+});
+
+test('report refuses a stored evaluation of 0 users (NaN metrics, kept as null) instead of crashing', () => {
+  const work = tempDir();
+  const data = plainDataset(
+    Array.from({ length: 9 }, (_, i) => [`u${i % 3}`, `x${(i % 2) + 1}`, i] as [string, string, number]),
+    [
+      { id: 'x1', title: 'One' },
+      { id: 'x2', title: 'Two' },
+    ],
+  );
+  assert.equal(runCli(['prepare', '--data', data, '--work', work, '--kcore', '1']).status, 0);
+  const ws = Workspace.open(work);
+  const metrics = Object.fromEntries(
+    ['HR@5', 'NDCG@5', 'HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR'].map((m) => [m, 0]),
+  );
+  saveEvaluation(ws, {
+    ...{ recommender: 'pop', dataset: 'd', split: 'test', users: 0, items: 0, ties: '', exclude_seen: false },
+    ...{ metrics, longtail: { users: 0, 'HR@10': 0, 'NDCG@10': 0 }, 'coverage@10': NaN, seconds: 0, about: {} },
+  });
+  ws.close();
+  const r = runCli(['report', '--work', work]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr.trim(),
+    /^r2end: the stored evaluation of pop \(test split\) has 0 users; evaluate it again: r2end evaluate --work .* --recommender pop --split test$/,
+  );
 });

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { TIMESTAMP_UNITS } from '../data/formats/timestamps.js';
 import { prepare, type PrepareReport } from '../data/prepare.js';
 import { Workspace } from '../data/workspace.js';
 import { UserError } from '../util/errors.js';
@@ -19,6 +20,11 @@ export function register(program: Command): void {
         .choices(['error', 'drop'])
         .default('error'),
     )
+    .addOption(
+      new Option('--timestamp-unit <unit>', 'how numeric timestamps are written: Unix seconds or milliseconds')
+        .choices([...TIMESTAMP_UNITS])
+        .default('s'),
+    )
     .option('--name <name>', 'dataset name shown in reports (default: the folder name)')
     .option('--force', 'replace a dataset already prepared in this workspace')
     .option('--json', 'print the report as JSON')
@@ -34,7 +40,14 @@ export function register(program: Command): void {
         }
         report = await prepare(
           ws,
-          { data: o.data, format: o.format, kcore, missingMeta: o.missingMeta, name: o.name },
+          {
+            data: o.data,
+            format: o.format,
+            kcore,
+            missingMeta: o.missingMeta,
+            timestampUnit: o.timestampUnit,
+            name: o.name,
+          },
           (l) => process.stderr.write(`${l}\n`),
         );
       } catch (error) {

@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.js';
 import { amazonSource, findAmazonFiles } from './formats/amazon.js';
 import { plainSource } from './formats/plain.js';
 import type { DataSource, SourceFormat } from './formats/source.js';
+import type { TimestampUnit } from './formats/timestamps.js';
 import { YELP_REVIEWS, findFile, yelpSource } from './formats/yelp.js';
 import type { DatasetInfo } from './dataset.js';
 import type { Item } from './types.js';
@@ -15,6 +16,8 @@ export interface PrepareOptions {
   kcore: number;
   /** What to do with interactions whose item has no metadata record. */
   missingMeta: 'error' | 'drop';
+  /** How the numeric timestamps are written (plain, amazon); they are stored as Unix seconds. */
+  timestampUnit?: TimestampUnit;
   name?: string;
 }
 
@@ -40,13 +43,15 @@ export interface PrepareReport {
   };
 }
 
-export function openSource(data: string, format: SourceFormat | 'auto'): DataSource {
+export function openSource(data: string, format: SourceFormat | 'auto', unit: TimestampUnit = 's'): DataSource {
   if (data.trim() === '') throw new UserError('--data: empty, expected a dataset folder');
   const dir = resolve(data);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--data ${data}: not a directory`);
   const detected = format === 'auto' ? detectFormat(dir) : format;
-  if (detected === 'plain') return plainSource(dir);
-  if (detected === 'amazon') return amazonSource(dir);
+  if (detected === 'plain') return plainSource(dir, unit);
+  if (detected === 'amazon') return amazonSource(dir, unit);
+  if (unit !== 's')
+    throw new UserError(`--timestamp-unit ${unit}: only for numeric timestamps (plain, amazon); Yelp has dates`);
   return yelpSource(dir);
 }
 
@@ -89,7 +94,7 @@ export async function prepare(
   opts: PrepareOptions,
   log: (line: string) => void = () => {},
 ): Promise<PrepareReport> {
-  const source = openSource(opts.data, opts.format);
+  const source = openSource(opts.data, opts.format, opts.timestampUnit);
 
   // Review text can be gigabytes: it goes to a staging table instead of memory (dropped on failure).
   ws.db.exec(

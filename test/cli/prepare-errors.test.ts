@@ -232,3 +232,29 @@ test('report refuses a stored evaluation of 0 users (NaN metrics, kept as null) 
     /^r2end: the stored evaluation of pop \(test split\) has 0 users; evaluate it again: r2end evaluate --work .* --recommender pop --split test$/,
   );
 });
+
+test('timestamps: only decimal Unix seconds before the year 5138; milliseconds with --timestamp-unit ms', () => {
+  const csv = (ts: string) =>
+    writeDir({ 'interactions.csv': `user_id,item_id,timestamp\na,x1,${ts}\n`, 'items.jsonl': items });
+  expectOneLineError(
+    csv('1300000000000'),
+    /interactions\.csv line 2: field "timestamp" is 1300000000000: .* look like milliseconds; use --timestamp-unit ms$/,
+  );
+  expectOneLineError(
+    csv('0x10'),
+    /interactions\.csv line 2: field "timestamp" is "0x10", expected Unix seconds as a decimal/,
+  );
+  expectOneLineError(
+    csv('1e300'),
+    /interactions\.csv line 2: field "timestamp" is "1e300", expected Unix seconds as a decimal/,
+  );
+  expectOneLineError(
+    csv('-1'),
+    /field "timestamp" is -1, expected Unix seconds from 0 \(1970\) to before the year 5138/,
+  );
+  expectOneLineError(
+    csv('1300000000000000'),
+    /field "timestamp" is 1300000000000000, expected Unix milliseconds from 0/,
+    ['--timestamp-unit', 'ms'],
+  );
+});

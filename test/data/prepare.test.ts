@@ -5,7 +5,7 @@ import { kcoreFilter, prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
 import { plainDataset, tempDir, writeDir } from '../helpers/fixtures.js';
 
-const opts: { format: 'auto'; kcore: number; missingMeta: 'error' | 'drop' } = {
+const opts: { format: 'auto'; kcore: number; missingMeta: 'error' | 'drop'; timestampUnit?: 's' | 'ms' } = {
   format: 'auto',
   kcore: 1,
   missingMeta: 'error',
@@ -106,6 +106,23 @@ test('missing metadata can be dropped and is reported', async () => {
   const { report } = await prepared(data, { missingMeta: 'drop' });
   assert.deepEqual(report.filtered.missingMetadata, { interactions: 1, items: 1 });
   assert.equal(report.kept.interactions, 3);
+});
+
+test('--timestamp-unit ms reads millisecond timestamps as Unix seconds', async () => {
+  const data = plainDataset(
+    [
+      ['a', 'x1', 1_300_000_000_000],
+      ['a', 'x2', 1_300_000_001_500],
+      ['a', 'x1', 1_300_000_002_000],
+    ],
+    [
+      { id: 'x1', title: 'One' },
+      { id: 'x2', title: 'Two' },
+    ],
+  );
+  await assert.rejects(prepared(data), /look like milliseconds; use --timestamp-unit ms/);
+  const { ds } = await prepared(data, { timestampUnit: 'ms' });
+  assert.deepEqual([...ds.times[0]], [1_300_000_000, 1_300_000_001.5, 1_300_000_002]);
 });
 
 const review = (user: string, asin: string, t: number, text: string) =>

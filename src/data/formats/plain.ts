@@ -7,18 +7,19 @@ import { splitCsvLine } from './csv.js';
 import { readLines } from './lines.js';
 import { checkStrings } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
+import { parseTimestamp, type TimestampUnit } from './timestamps.js';
 
 const REQUIRED = ['user_id', 'item_id', 'timestamp'] as const;
 
 /** The plain format: `interactions.csv` (user_id,item_id,timestamp[,rating]) + `items.jsonl`. */
-export function plainSource(dir: string): DataSource {
+export function plainSource(dir: string, unit: TimestampUnit = 's'): DataSource {
   const interactionsFile = join(dir, 'interactions.csv');
   const itemsFile = join(dir, 'items.jsonl');
   return {
     format: 'plain',
     interactionsFile,
     itemsFile,
-    rows: () => readPlainInteractions(interactionsFile),
+    rows: () => readPlainInteractions(interactionsFile, unit),
     items: () => readPlainItems(itemsFile),
   };
 }
@@ -38,7 +39,9 @@ function readHeader(name: string, text: string): { header: string[]; columns: Ma
   return { header, columns };
 }
 
-async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+async function* readPlainInteractions(file: string, unit: TimestampUnit): AsyncGenerator<SourceRow> {
   const name = basename(file);
   let head: { header: string[]; columns: Map<string, number> } | undefined;
   for await (const [line, text] of readLines(file)) {
@@ -60,15 +63,12 @@ async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
     const itemId = get('item_id');
     if (!userId) throw new UserError(`${name} line ${line}: field "user_id" is empty`);
     if (!itemId) throw new UserError(`${name} line ${line}: field "item_id" is empty`);
-    const ts = get('timestamp');
-    const timestamp = Number(ts);
-    if (ts === '' || !Number.isFinite(timestamp))
-      throw new UserError(`${name} line ${line}: field "timestamp" is "${ts}", expected Unix seconds (a number)`);
+    const timestamp = parseTimestamp(`${name} line ${line}: field "timestamp"`, get('timestamp'), unit);
     let rating: number | null = null;
     if (columns.has('rating') && get('rating') !== '') {
+      if (!DECIMAL.test(get('rating')))
+        throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a decimal number`);
       rating = Number(get('rating'));
-      if (!Number.isFinite(rating))
-        throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a number`);
     }
     yield { userId, itemId, timestamp, rating, review: null, line };
   }

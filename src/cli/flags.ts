@@ -18,3 +18,13 @@ export function parseNumberFlag(flag: string, value: string, min = -Infinity, ma
   }
   return n;
 }
+
+/**
+ * A model folder name under WORK/models, never a path ('/', '..'), so whatever a command reads or
+ * writes for a model stays in that model's folder of the workspace.
+ */
+export function checkModelName(flag: string, name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || /^\.+$/.test(name))
+    throw new UserError(`${flag} ${name}: use letters, digits, '.', '_' and '-' only (and not only dots)`);
+  return name;
+}

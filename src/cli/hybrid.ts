@@ -5,7 +5,7 @@ import { Workspace } from '../data/workspace.js';
 import { chooseWeights, saveHybrid } from '../hybrid/hybrid.js';
 import { makeRecommender } from '../app/registry.js';
 import { UserError } from '../util/errors.js';
-import { parseNumberFlag } from './flags.js';
+import { checkModelName, parseNumberFlag } from './flags.js';
 
 export function register(program: Command): void {
   program
@@ -24,8 +24,7 @@ export function register(program: Command): void {
         .filter(Boolean);
       if (names.length < 2 || new Set(names).size !== names.length)
         throw new UserError(`--parts ${o.parts}: expected two or more different recommenders, comma-separated`);
-      if (!/^[A-Za-z0-9._-]+$/.test(o.name))
-        throw new UserError(`--name ${o.name}: use letters, digits, '.', '_' and '-' only`);
+      checkModelName('--name', o.name);
       if (names.includes(o.name)) throw new UserError(`--name ${o.name}: a hybrid cannot be one of its own parts`);
       const step = o.step === undefined ? undefined : parseNumberFlag('--step', o.step, 0.001, 0.5);
       if (step !== undefined && Math.abs(1 / step - Math.round(1 / step)) > 1e-9)

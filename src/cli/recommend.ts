@@ -5,7 +5,7 @@ import { Workspace } from '../data/workspace.js';
 import { readHistoryFile, resolveHistory } from '../rank/history-input.js';
 import { R2ENDRecommender } from '../r2end/recommender.js';
 import { UserError } from '../util/errors.js';
-import { parseIntFlag } from './flags.js';
+import { checkModelName, parseIntFlag } from './flags.js';
 
 export function register(program: Command): void {
   program
@@ -22,6 +22,7 @@ export function register(program: Command): void {
       if (Boolean(o.user) === Boolean(o.history))
         throw new UserError('give exactly one of --user ID and --history FILE');
       const k = parseIntFlag('-k', o.k, 1, 1000);
+      const model = checkModelName('--model', o.model);
       const ws = Workspace.openPrepared(o.work);
       try {
         const ds = loadDataset(ws);
@@ -34,7 +35,7 @@ export function register(program: Command): void {
           const { entries: raw, where } = readHistoryFile(o.history);
           entries = resolveHistory(ds, raw, where);
         }
-        const rec = new R2ENDRecommender(ws, o.model);
+        const rec = new R2ENDRecommender(ws, model);
         await rec.fit(ds);
         // Asked for now: the history is verbalised relative to its latest entry.
         const time = Math.max(...entries.map((e) => e.timestamp));

@@ -4,7 +4,7 @@ import { Metrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/server.js';
 import { RecommendationService } from '../serve/service.js';
 import { UserError } from '../util/errors.js';
-import { parseIntFlag, parseNumberFlag } from './flags.js';
+import { checkModelName, parseIntFlag, parseNumberFlag } from './flags.js';
 
 export function register(program: Command): void {
   program
@@ -26,11 +26,12 @@ export function register(program: Command): void {
       const windowMs = parseNumberFlag('--batch-window', o.batchWindow, 0, 1000);
       const maxBatch = parseIntFlag('--max-batch', o.maxBatch, 1, 4096);
       const cacheSize = parseIntFlag('--cache', o.cache, 0, 10_000_000);
+      const model = checkModelName('--model', o.model);
       const token: string | undefined = o.token ?? process.env.R2END_TOKEN;
       if (token !== undefined && token.length < 8) throw new UserError('--token: expected at least 8 characters');
       const ws = Workspace.openPrepared(o.work);
       const metrics = new Metrics();
-      const service = await RecommendationService.open(ws, metrics, { model: o.model, windowMs, maxBatch, cacheSize });
+      const service = await RecommendationService.open(ws, metrics, { model, windowMs, maxBatch, cacheSize });
       const app = buildServer(ws, service, metrics, { token });
       let address: string;
       try {

@@ -17,7 +17,7 @@ import { readConfigFile, type ConfigLayer } from '../util/config-layers.js';
 import { trainR2END } from '../r2end/train.js';
 import { UserError } from '../util/errors.js';
 import { formatDuration } from '../util/progress.js';
-import { parseIntFlag, parseNumberFlag } from './flags.js';
+import { checkModelName, parseIntFlag, parseNumberFlag } from './flags.js';
 
 /** A flag's value parsed, or undefined when the flag was not given (the layer below decides). */
 const int = (flag: string, v: string | undefined, min = 1) =>
@@ -119,11 +119,9 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   }
   layers.push({ source: 'flags', values: sequentialFlagLayer(o) });
   const cfg = resolveSequentialConfig(model, layers);
+  const name = checkModelName('--name', o.name ?? defaultSequentialName(cfg));
   const ws = Workspace.openPrepared(o.work!);
   try {
-    const name = o.name ?? defaultSequentialName(cfg);
-    if (!/^[A-Za-z0-9._-]+$/.test(name))
-      throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
     if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
     const record = await trainSequential(ws, loadDataset(ws), cfg, {
       name,
@@ -229,11 +227,10 @@ export function register(program: Command): void {
       if (cfg.encoder !== 'use-lite' && !(existsSync(cfg.encoder) && statSync(cfg.encoder).isDirectory())) {
         throw new UserError(`--encoder ${cfg.encoder}: expected use-lite or a model directory`);
       }
+      const name = checkModelName('--name', o.name ?? defaultModelName(cfg));
+      if (o.from !== undefined) checkModelName('--from', o.from);
       const ws = Workspace.openPrepared(o.work);
       try {
-        const name = o.name ?? defaultModelName(cfg);
-        if (!/^[A-Za-z0-9._-]+$/.test(name))
-          throw new UserError(`--name ${name}: use letters, digits, '.', '_' and '-' only`);
         if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
         if (o.from !== undefined) startFrom(ws.path('models'), o.from, name);
         const ds = loadDataset(ws);

@@ -2,10 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { amazonSource, findAmazonFiles } from './formats/amazon.js';
+import { findFile } from './formats/lines.js';
 import { plainSource } from './formats/plain.js';
 import type { DataSource, SourceFormat } from './formats/source.js';
 import type { TimestampUnit } from './formats/timestamps.js';
-import { YELP_REVIEWS, findFile, yelpSource } from './formats/yelp.js';
+import { YELP_REVIEWS, yelpSource } from './formats/yelp.js';
 import type { DatasetInfo } from './dataset.js';
 import type { Item } from './types.js';
 import type { Workspace } from './workspace.js';
@@ -56,8 +57,10 @@ export function openSource(data: string, format: SourceFormat | 'auto', unit: Ti
 }
 
 function detectFormat(dir: string): SourceFormat {
-  if (existsSync(`${dir}/interactions.csv`)) return 'plain';
+  if (findFile(dir, 'interactions.csv')) return 'plain';
   if (findFile(dir, YELP_REVIEWS)) return 'yelp';
+  if (findFile(dir, 'items.jsonl'))
+    throw new UserError(`--data ${dir}: items.jsonl but no interactions.csv (the plain format needs both)`);
   if (findAmazonFiles(dir)) return 'amazon';
   throw new UserError(
     `--data ${dir}: no known dataset files (plain: interactions.csv + items.jsonl; amazon: reviews *.json.gz + meta_*.json.gz; yelp: ${YELP_REVIEWS})`,

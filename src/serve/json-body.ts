@@ -39,3 +39,37 @@ export function readUtf8Body(payload: IncomingMessage, limit: number, drainLimit
     );
   });
 }
+
+/**
+ * Parses a JSON body. Keys that could poison a prototype once the body is merged into another
+ * object (`__proto__`, `constructor` holding `prototype`) are refused by name, as are empty and
+ * malformed bodies, each as a 400.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) throw httpError(400, 'body: empty, expected a JSON object');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw httpError(400, 'body: not valid JSON');
+  }
+  const key = forbiddenKey(value);
+  if (key) throw httpError(400, `body: key "${key}" is not allowed`);
+  return value;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** The first prototype-poisoning key anywhere in a parsed value (iterative: bodies may nest deeply). */
+function forbiddenKey(value: unknown): string | undefined {
+  const stack = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (!isObject(v)) continue;
+    if (Object.hasOwn(v, '__proto__')) return '__proto__';
+    if (Object.hasOwn(v, 'constructor') && isObject(v.constructor) && Object.hasOwn(v.constructor, 'prototype'))
+      return 'constructor';
+    for (const child of Object.values(v)) stack.push(child);
+  }
+  return undefined;
+}

@@ -111,8 +111,8 @@ export function badByteLine(text: string): number {
 }
 
 /**
- * A text file decoded by decodeUtf8 (bad bytes kept visible for the caller to name); an
- * unreadable file is a UserError naming `label`.
+ * A text file decoded by decodeUtf8 (bad bytes kept visible for the caller to name), without a
+ * byte order mark; an unreadable file is a UserError naming `label`.
  */
 export function readTextFile(file: string, label: string): string {
   let bytes: Buffer;
@@ -121,7 +121,7 @@ export function readTextFile(file: string, label: string): string {
   } catch (error) {
     throw new UserError(`${label}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  return decodeUtf8(bytes);
+  return decodeUtf8(bytes).replace(/^\uFEFF/, '');
 }
 
 /** Refuses a text whose lines are not all UTF-8, naming `label`, the line and the character. */

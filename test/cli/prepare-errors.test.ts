@@ -258,3 +258,29 @@ test('timestamps: only decimal Unix seconds before the year 5138; milliseconds w
     ['--timestamp-unit', 'ms'],
   );
 });
+
+test('a header naming a column twice is refused at line 1, and a plain folder without interactions.csv says so', () => {
+  expectOneLineError(
+    writeDir({ 'interactions.csv': 'user_id,item_id,timestamp,item_id\na,x1,1,x2\n', 'items.jsonl': items }),
+    /^r2end: interactions\.csv line 1: column "item_id" appears twice/,
+  );
+  expectOneLineError(
+    writeDir({ 'items.jsonl.gz': items }),
+    /^r2end: --data .*: items\.jsonl but no interactions\.csv \(the plain format needs both\)$/,
+  );
+});
+
+test('serve, recommend, train and hybrid check model names the same way', () => {
+  const work = tempDir();
+  for (const args of [
+    ['serve', '--model', '../../x'],
+    ['recommend', '--user', 'u', '--model', '../../x'],
+    ['train', '--name', '..'],
+    ['train', '--from', '../x'],
+    ['hybrid', '--parts', 'pop,itemknn', '--name', 'a/b'],
+  ]) {
+    const r = runCli([...args, '--work', work]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr.trim(), /^r2end: --(model|name|from) \S+: use letters, digits, '\.', '_' and '-' only/);
+  }
+});

@@ -108,6 +108,26 @@ test('missing metadata can be dropped and is reported', async () => {
   assert.equal(report.kept.interactions, 3);
 });
 
+test('plain format, gzipped or not, with a byte order mark and CRLF line ends in either file', async () => {
+  const bom = '\uFEFF';
+  const csv = `${bom}user_id,item_id,timestamp\r\na,x1,1\r\na,x2,2\r\na,x1,3\r\n`;
+  const jsonl = `${bom}{"item_id": "x1", "title": "One"}\r\n{"item_id": "x2", "title": "Two"}\r\n`;
+  for (const files of [
+    { 'interactions.csv': csv, 'items.jsonl': jsonl },
+    { 'interactions.csv.gz': csv, 'items.jsonl.gz': jsonl },
+  ] as Array<Record<string, string>>) {
+    const { report, ds } = await prepared(writeDir(files));
+    assert.equal(report.kept.interactions, 3);
+    assert.deepEqual(
+      ds.items.map((it) => [it.id, it.title]),
+      [
+        ['x1', 'One'],
+        ['x2', 'Two'],
+      ],
+    );
+  }
+});
+
 test('--timestamp-unit ms reads millisecond timestamps as Unix seconds', async () => {
   const data = plainDataset(
     [

@@ -147,6 +147,22 @@ test('a client gone mid-body gets no logged error, and the server keeps serving'
   assert.equal(server.output(), before, 'nothing on stderr (no "Error: aborted" stack)');
 });
 
+test('a poisoning key and a bad %-escape: 400s naming them, in the shape of every other 400', async () => {
+  const proto = await fetch(`${server.url}/v1/recommend`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"__proto__": {"k": 1}, "history": [{"item_id": "i1"}]}',
+  });
+  assert.equal(proto.status, 400);
+  assert.deepEqual(await proto.json(), { error: 'body: key "__proto__" is not allowed' });
+  for (const path of ['/v1/users/%ff/recommendations', '/%ff']) {
+    const bad = await getJson(`${server.url}${path}`);
+    assert.equal(bad.status, 400, path);
+    assert.deepEqual(Object.keys(bad.body), ['error']);
+    assert.match(bad.body.error, /^path: not a valid URL/);
+  }
+});
+
 test('search, popularity baseline, model card, report and page', async () => {
   const s = await getJson(`${server.url}/v1/items?q=item 3`);
   assert.deepEqual(s.body.items, [{ item_id: 'i3', title: 'Item 3', added: false }]);

@@ -1,15 +1,21 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { decodeUtf8 } from '../../util/utf8.js';
 
+/** Finds a file, plain or gzipped. */
+export function findFile(dir: string, name: string): string | undefined {
+  return [join(dir, name), join(dir, `${name}.gz`)].find((f) => existsSync(f));
+}
+
 /**
  * Streams a text file line by line (gzip when the name ends in .gz), so multi-GB dumps are
- * never held in memory. Yields [lineNumber (1-based), text] without the line break (\n or \r\n).
- * Lines are decoded by decodeUtf8, so a byte that is not UTF-8 stays visible (as U+DC80..U+DCFF)
- * to the parser, which names its field. A truncated or corrupt gzip, or an unreadable file,
- * becomes a UserError naming the file and the last line read.
+ * never held in memory. Yields [lineNumber (1-based), text] without the line break (\n or \r\n)
+ * and without a UTF-8 byte order mark at the start of the file. Lines are decoded by decodeUtf8,
+ * so a byte that is not UTF-8 stays visible (as U+DC80..U+DCFF) to the parser, which names its
+ * field. A truncated or corrupt gzip, or an unreadable file, becomes a UserError naming the file
+ * and the last line read.
  */
 export async function* readLines(file: string): AsyncGenerator<[number, string]> {
   const raw = createReadStream(file);
@@ -27,7 +33,8 @@ export async function* readLines(file: string): AsyncGenerator<[number, string]>
     // Escaped bytes are never \n, so the text splits into lines as the bytes do.
     for (const text of decodeUtf8(bytes).split('\n')) {
       const line = text.endsWith('\r') ? text.slice(0, -1) : text;
-      yield [++n, line];
+      n++;
+      yield [n, n === 1 ? line.replace(/^\uFEFF/, '') : line];
     }
   };
   // The bytes after a chunk's last newline wait for the next chunk, so a line is decoded whole.

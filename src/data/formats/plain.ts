@@ -4,17 +4,20 @@ import { UserError } from '../../util/errors.js';
 import { textProblem } from '../../util/utf8.js';
 import { formatIssue } from '../../util/zod.js';
 import { splitCsvLine } from './csv.js';
-import { readLines } from './lines.js';
+import { findFile, readLines } from './lines.js';
 import { checkStrings } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
 import { parseTimestamp, type TimestampUnit } from './timestamps.js';
 
 const REQUIRED = ['user_id', 'item_id', 'timestamp'] as const;
 
-/** The plain format: `interactions.csv` (user_id,item_id,timestamp[,rating]) + `items.jsonl`. */
+/**
+ * The plain format: `interactions.csv` (user_id,item_id,timestamp[,rating]) + `items.jsonl`,
+ * either of them gzipped (`.gz`) or not.
+ */
 export function plainSource(dir: string, unit: TimestampUnit = 's'): DataSource {
-  const interactionsFile = join(dir, 'interactions.csv');
-  const itemsFile = join(dir, 'items.jsonl');
+  const interactionsFile = findFile(dir, 'interactions.csv') ?? join(dir, 'interactions.csv');
+  const itemsFile = findFile(dir, 'items.jsonl') ?? join(dir, 'items.jsonl');
   return {
     format: 'plain',
     interactionsFile,
@@ -24,12 +27,16 @@ export function plainSource(dir: string, unit: TimestampUnit = 's'): DataSource 
   };
 }
 
-/** The header's columns by name; a required one missing is refused. */
+/** The header's columns by name; a column named twice, or a required one missing, is refused. */
 function readHeader(name: string, text: string): { header: string[]; columns: Map<string, number> } {
   const problem = textProblem(text);
   if (problem) throw new UserError(`${name} line 1: the header is ${problem}`);
-  const header = splitCsvLine(text.replace(/^\uFEFF/, '')).map((h) => h.trim());
-  const columns = new Map(header.map((h, i) => [h, i]));
+  const header = splitCsvLine(text).map((h) => h.trim());
+  const columns = new Map<string, number>();
+  header.forEach((h, i) => {
+    if (columns.has(h)) throw new UserError(`${name} line 1: column "${h}" appears twice (header is "${text}")`);
+    columns.set(h, i);
+  });
   for (const col of REQUIRED) {
     if (!columns.has(col))
       throw new UserError(

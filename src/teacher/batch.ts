@@ -43,15 +43,14 @@ export interface ImportReport {
   failures: Array<{ kind: TeacherJob['kind']; subject: number; reason: string }>;
 }
 
-/** Reads a batch result file (JSON lines `{"custom_id", "response": {"status_code", "body"}, "error"}`). */
-export async function importBatch(
-  file: string,
-  jobs: readonly TeacherJob[],
-  store: TeacherStore,
-): Promise<ImportReport> {
-  const byHash = new Map(jobs.map((j) => [j.hash, j]));
-  const done = store.doneHashes();
-  const report: ImportReport = { stored: 0, failed: 0, alreadyDone: 0, unknown: 0, failures: [] };
+type BatchResult = {
+  custom_id: string;
+  response?: { status_code?: unknown; body?: unknown } | null;
+  error?: unknown;
+};
+
+/** The lines of a batch result file, each refused unless it is a result object of strict UTF-8. */
+async function* batchLines(file: string): AsyncGenerator<BatchResult> {
   try {
     accessSync(file, constants.R_OK);
   } catch (err) {
@@ -60,7 +59,7 @@ export async function importBatch(
   for await (const [lineNo, line] of readLines(file)) {
     if (!line.trim()) continue;
     const where = `--import ${file}:${lineNo}`;
-    let rec: { custom_id?: unknown; response?: { status_code?: unknown; body?: unknown } | null; error?: unknown };
+    let rec: Partial<BatchResult> | null;
     try {
       rec = JSON.parse(line);
     } catch {
@@ -72,6 +71,25 @@ export async function importBatch(
       throw new UserError(
         `${where}: not an OpenAI batch result line (expected {"custom_id", "response": {"status_code", "body"}})`,
       );
+    yield rec as BatchResult;
+  }
+}
+
+/** Reads a whole batch result file for bad lines, so one is refused before anything is stored. */
+export async function checkBatchFile(file: string): Promise<void> {
+  for await (const line of batchLines(file)) void line;
+}
+
+/** Reads a batch result file (JSON lines `{"custom_id", "response": {"status_code", "body"}, "error"}`). */
+export async function importBatch(
+  file: string,
+  jobs: readonly TeacherJob[],
+  store: TeacherStore,
+): Promise<ImportReport> {
+  const byHash = new Map(jobs.map((j) => [j.hash, j]));
+  const done = store.doneHashes();
+  const report: ImportReport = { stored: 0, failed: 0, alreadyDone: 0, unknown: 0, failures: [] };
+  for await (const rec of batchLines(file)) {
     const job = byHash.get(rec.custom_id);
     if (!job) {
       report.unknown++;

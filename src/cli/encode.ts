@@ -1,10 +1,10 @@
 /** `r2end encode`: embeds texts with an encoder, for trying one out. */
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadEncoder } from '../encoder/load.js';
 import { PRECISIONS, type Precision } from '../engine/native.js';
-import { check, UserError } from '../util/errors.js';
+import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
+import { checkTextLines, readTextFile } from '../util/utf8.js';
 
 interface EncodeFlags {
   encoder: string;
@@ -24,14 +24,8 @@ function positiveInteger(value: string, flag: string): number {
 }
 
 function readLines(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `--file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    );
-  }
+  const text = readTextFile(path, `--file ${path}`);
+  checkTextLines(`--file ${path}`, text);
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop(); // the final newline ends the last line
   return lines;

@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--exclude-seen', "mask the user's history items before ranking")
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       try {
         const rec = makeRecommender(o.recommender, ws);
         const ds = loadDataset(ws);

@@ -29,7 +29,7 @@ export function register(program: Command): void {
       const step = o.step === undefined ? undefined : parseNumberFlag('--step', o.step, 0.001, 0.5);
       if (step !== undefined && Math.abs(1 / step - Math.round(1 / step)) > 1e-9)
         throw new UserError(`--step ${o.step}: expected 1/n (0.05, 0.1, 0.25, ...)`);
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       try {
         const ds = loadDataset(ws);
         const parts = names.map((n) => {

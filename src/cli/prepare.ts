@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { prepare } from '../data/prepare.js';
+import { TIMESTAMP_UNITS } from '../data/formats/timestamps.js';
+import { prepare, type PrepareReport } from '../data/prepare.js';
 import { Workspace } from '../data/workspace.js';
 import { clearEvaluations } from '../eval/results.js';
 import { removeModels } from '../io/publish.js';
@@ -40,46 +41,61 @@ export function register(program: Command): void {
         .choices(['error', 'drop'])
         .default('error'),
     )
+    .addOption(
+      new Option('--timestamp-unit <unit>', 'how numeric timestamps are written: Unix seconds or milliseconds')
+        .choices([...TIMESTAMP_UNITS])
+        .default('s'),
+    )
     .option('--name <name>', 'dataset name shown in reports (default: the folder name)')
     .option('--force', 'replace a dataset already prepared in this workspace')
     .option('--json', 'print the report as JSON')
     .action(async (o) => {
       const kcore = parseIntFlag('--kcore', o.kcore, 1);
       const ws = Workspace.open(o.work, { create: true });
+      let report: PrepareReport;
+      let replacing = false;
       try {
         if (ws.isPrepared() && !o.force) {
           throw new UserError(
             `--work ${o.work}: already holds a prepared dataset; use a new workspace or --force to replace it`,
           );
         }
-        const replacing = ws.isPrepared();
-        const report = await prepare(
+        replacing = ws.isPrepared();
+        report = await prepare(
           ws,
-          { data: o.data, format: o.format, kcore, missingMeta: o.missingMeta, name: o.name },
+          {
+            data: o.data,
+            format: o.format,
+            kcore,
+            missingMeta: o.missingMeta,
+            timestampUnit: o.timestampUnit,
+            name: o.name,
+          },
           (l) => process.stderr.write(`${l}\n`),
         );
-        if (replacing) {
-          const removed = discardDerived(ws);
-          if (removed) process.stderr.write(`${removed}\n`);
-        }
-        if (o.json) {
-          process.stdout.write(`${JSON.stringify(report)}\n`);
-          return;
-        }
-        const f = report.filtered;
-        process.stdout.write(
-          [
-            `read      ${report.read.interactions} interactions, ${report.read.users} users, ${report.read.items} items; ${report.read.metadataRecords} metadata records`,
-            `filtered  missing metadata: ${f.missingMetadata.interactions} interactions (${f.missingMetadata.items} items)`,
-            `          ${kcore}-core: ${f.kcore.interactions} interactions, ${f.kcore.users} users, ${f.kcore.items} items (${f.kcore.rounds} rounds)`,
-            `          fewer than 3 interactions (no leave-one-out split): ${f.tooShortForSplit.users} users, ${f.tooShortForSplit.interactions} interactions`,
-            `          duplicate metadata records ignored: ${f.duplicateMetadata}`,
-            `kept      ${report.kept.interactions} interactions, ${report.kept.users} users, ${report.kept.items} items (${report.kept.withRatings} with ratings, ${report.kept.withReviews} with review text, ${report.kept.untitledItems} items without a title)`,
-            `split     leave-one-out: ${report.kept.users} test, ${report.kept.users} validation, ${report.kept.interactions - 2 * report.kept.users} training interactions`,
-          ].join('\n') + '\n',
-        );
-      } finally {
-        ws.close();
+      } catch (error) {
+        // A failed prepare leaves no half-made workspace that later commands would take for one.
+        ws.discard();
+        throw error;
       }
+      if (replacing) {
+        // Models, evaluations and reports of the replaced data would describe other data.
+        const removed = discardDerived(ws);
+        if (removed) process.stderr.write(`${removed}\n`);
+      }
+      ws.close();
+      if (o.json) return void process.stdout.write(`${JSON.stringify(report)}\n`);
+      const f = report.filtered;
+      process.stdout.write(
+        [
+          `read      ${report.read.interactions} interactions, ${report.read.users} users, ${report.read.items} items; ${report.read.metadataRecords} metadata records`,
+          `filtered  missing metadata: ${f.missingMetadata.interactions} interactions (${f.missingMetadata.items} items)`,
+          `          ${kcore}-core: ${f.kcore.interactions} interactions, ${f.kcore.users} users, ${f.kcore.items} items (${f.kcore.rounds} rounds)`,
+          `          fewer than 3 interactions (no leave-one-out split): ${f.tooShortForSplit.users} users, ${f.tooShortForSplit.interactions} interactions`,
+          `          duplicate metadata records ignored: ${f.duplicateMetadata}`,
+          `kept      ${report.kept.interactions} interactions, ${report.kept.users} users, ${report.kept.items} items (${report.kept.withRatings} with ratings, ${report.kept.withReviews} with review text, ${report.kept.untitledItems} items without a title)`,
+          `split     leave-one-out: ${report.kept.users} test, ${report.kept.users} validation, ${report.kept.interactions - 2 * report.kept.users} training interactions`,
+        ].join('\n') + '\n',
+      );
     });
 }

@@ -26,12 +26,10 @@ export function register(program: Command): void {
       if (Boolean(o.user) === Boolean(o.history))
         throw new UserError('give exactly one of --user ID and --history FILE');
       const k = parseIntFlag('-k', o.k, 1, 1000);
-      const ws = Workspace.open(o.work);
+      const model = o.model === undefined ? undefined : parseModelName('--model', o.model);
+      const ws = Workspace.openPrepared(o.work);
       try {
-        const service = await RecommendationService.open(ws, new Metrics(), {
-          model: o.model === undefined ? undefined : parseModelName('--model', o.model),
-          windowMs: 0,
-        });
+        const service = await RecommendationService.open(ws, new Metrics(), { model, windowMs: 0 });
         if (!o.model) process.stderr.write(`r2end recommend: model ${service.model} (best validation NDCG@10)\n`);
         const items = o.user
           ? await service.recommendUser(o.user, k, Boolean(o.excludeSeen), false)

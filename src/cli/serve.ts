@@ -29,11 +29,11 @@ export function register(program: Command): void {
       const windowMs = parseNumberFlag('--batch-window', o.batchWindow, 0, 1000);
       const maxBatch = parseIntFlag('--max-batch', o.maxBatch, 1, 4096);
       const cacheSize = parseIntFlag('--cache', o.cache, 0, 10_000_000);
+      const model = o.model === undefined ? undefined : parseModelName('--model', o.model);
       const token: string | undefined = o.token ?? process.env.R2END_TOKEN;
       if (token !== undefined && token.length < 8) throw new UserError('--token: expected at least 8 characters');
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       const metrics = new Metrics();
-      const model = o.model === undefined ? undefined : parseModelName('--model', o.model);
       const service = await RecommendationService.open(ws, metrics, { model, windowMs, maxBatch, cacheSize });
       const app = buildServer(ws, service, metrics, { token });
       let address: string;

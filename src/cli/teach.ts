@@ -14,7 +14,7 @@ import {
   type TeachRunOptions,
   type TemplateChoice,
 } from '../teacher/teach.js';
-import { UserError, check } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import { parseIntFlag, parseNumberFlag } from './flags.js';
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:8000/v1';
@@ -110,9 +110,8 @@ export function register(program: Command): void {
     .action(async (o: TeachFlags) => {
       if (o.printTemplate) return void process.stdout.write(defaultTemplateText(o.printTemplate));
       if (!o.work) throw new UserError('--work: required (the workspace folder)');
-      const ws = Workspace.open(o.work);
+      const ws = Workspace.openPrepared(o.work);
       try {
-        check(ws.isPrepared(), `--work ${o.work}: no prepared dataset; run \`r2end prepare --work ${o.work}\` first`);
         if (o.status || o.show || o.showItem) return inspect(ws, o);
         await teach(ws, teachRequest(o.work, o), {
           write: (text) => process.stdout.write(text),

@@ -121,9 +121,9 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   }
   layers.push({ source: 'flags', values: sequentialFlagLayer(o) });
   const cfg = resolveSequentialConfig(model, layers);
-  const ws = Workspace.open(o.work!);
+  const name = parseModelName('--name', o.name ?? defaultSequentialName(cfg));
+  const ws = Workspace.openPrepared(o.work!);
   try {
-    const name = parseModelName('--name', o.name ?? defaultSequentialName(cfg));
     if (o.fresh) startStaging(ws, name);
     const record = await trainSequential(ws, loadDataset(ws), cfg, {
       name,
@@ -265,9 +265,10 @@ export function register(program: Command): void {
       if (cfg.encoder !== 'use-lite' && !(existsSync(cfg.encoder) && statSync(cfg.encoder).isDirectory())) {
         throw new UserError(`--encoder ${cfg.encoder}: expected use-lite or a model directory`);
       }
-      const ws = Workspace.open(o.work);
+      const name = parseModelName('--name', o.name ?? defaultModelName(cfg));
+      if (o.from !== undefined) parseModelName('--from', o.from);
+      const ws = Workspace.openPrepared(o.work);
       try {
-        const name = parseModelName('--name', o.name ?? defaultModelName(cfg));
         if (o.from !== undefined) startFrom(ws, o.from, name, Boolean(o.fresh));
         else if (o.fresh) startStaging(ws, name);
         const ds = loadDataset(ws);

@@ -2,9 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { amazonSource, findAmazonFiles } from './formats/amazon.js';
+import { findFile } from './formats/lines.js';
 import { plainSource } from './formats/plain.js';
 import type { DataSource, SourceFormat } from './formats/source.js';
-import { YELP_REVIEWS, findFile, yelpSource } from './formats/yelp.js';
+import type { TimestampUnit } from './formats/timestamps.js';
+import { YELP_REVIEWS, yelpSource } from './formats/yelp.js';
 import type { DatasetInfo } from './dataset.js';
 import type { Item } from './types.js';
 import type { Workspace } from './workspace.js';
@@ -15,6 +17,8 @@ export interface PrepareOptions {
   kcore: number;
   /** What to do with interactions whose item has no metadata record. */
   missingMeta: 'error' | 'drop';
+  /** How the numeric timestamps are written (plain, amazon); they are stored as Unix seconds. */
+  timestampUnit?: TimestampUnit;
   name?: string;
 }
 
@@ -40,18 +44,23 @@ export interface PrepareReport {
   };
 }
 
-export function openSource(data: string, format: SourceFormat | 'auto'): DataSource {
+export function openSource(data: string, format: SourceFormat | 'auto', unit: TimestampUnit = 's'): DataSource {
+  if (data.trim() === '') throw new UserError('--data: empty, expected a dataset folder');
   const dir = resolve(data);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--data ${data}: not a directory`);
   const detected = format === 'auto' ? detectFormat(dir) : format;
-  if (detected === 'plain') return plainSource(dir);
-  if (detected === 'amazon') return amazonSource(dir);
+  if (detected === 'plain') return plainSource(dir, unit);
+  if (detected === 'amazon') return amazonSource(dir, unit);
+  if (unit !== 's')
+    throw new UserError(`--timestamp-unit ${unit}: only for numeric timestamps (plain, amazon); Yelp has dates`);
   return yelpSource(dir);
 }
 
 function detectFormat(dir: string): SourceFormat {
-  if (existsSync(`${dir}/interactions.csv`)) return 'plain';
+  if (findFile(dir, 'interactions.csv')) return 'plain';
   if (findFile(dir, YELP_REVIEWS)) return 'yelp';
+  if (findFile(dir, 'items.jsonl'))
+    throw new UserError(`--data ${dir}: items.jsonl but no interactions.csv (the plain format needs both)`);
   if (findAmazonFiles(dir)) return 'amazon';
   throw new UserError(
     `--data ${dir}: no known dataset files (plain: interactions.csv + items.jsonl; amazon: reviews *.json.gz + meta_*.json.gz; yelp: ${YELP_REVIEWS})`,
@@ -88,7 +97,26 @@ export async function prepare(
   opts: PrepareOptions,
   log: (line: string) => void = () => {},
 ): Promise<PrepareReport> {
-  const source = openSource(opts.data, opts.format);
+  const source = openSource(opts.data, opts.format, opts.timestampUnit);
+
+  // Review text can be gigabytes: it goes to a staging table instead of memory (dropped on failure).
+  ws.db.exec(
+    'DROP TABLE IF EXISTS staging_reviews; CREATE TABLE staging_reviews (row INTEGER PRIMARY KEY, review TEXT NOT NULL)',
+  );
+  try {
+    return await readFilterWrite(ws, opts, source, log);
+  } catch (error) {
+    ws.db.exec('DROP TABLE IF EXISTS staging_reviews');
+    throw error;
+  }
+}
+
+async function readFilterWrite(
+  ws: Workspace,
+  opts: PrepareOptions,
+  source: DataSource,
+  log: (line: string) => void,
+): Promise<PrepareReport> {
   const userIds = new Map<string, number>();
   const itemIds = new Map<string, number>();
   const users = new Column((n) => new Int32Array(n));
@@ -96,11 +124,6 @@ export async function prepare(
   const times = new Column((n) => new Float64Array(n));
   const ratings = new Column((n) => new Float64Array(n));
   const lines = new Column((n) => new Int32Array(n));
-
-  // Review text can be gigabytes: it goes to a staging table instead of memory.
-  ws.db.exec(
-    'DROP TABLE IF EXISTS staging_reviews; CREATE TABLE staging_reviews (row INTEGER PRIMARY KEY, review TEXT NOT NULL)',
-  );
   const stageReview = ws.db.prepare('INSERT INTO staging_reviews (row, review) VALUES (?, ?)');
   let pending: Array<[number, string]> = [];
   const flushReviews = ws.db.transaction((batch: Array<[number, string]>) => {
@@ -129,6 +152,8 @@ export async function prepare(
   }
   flushReviews(pending);
   const n = users.length;
+  const interactionsName = basename(source.interactionsFile);
+  if (n === 0) throw new UserError(`${interactionsName}: no interactions, only a header line`);
 
   log(`reading ${source.itemsFile}`);
   const meta = new Array<Item | undefined>(itemIds.size);
@@ -156,15 +181,24 @@ export async function prepare(
     if (meta[i]) continue;
     if (opts.missingMeta === 'error') {
       throw new UserError(
-        `${basename(source.interactionsFile)} line ${lines.values[r]}: item "${itemNames[i]}" has no metadata in ${basename(source.itemsFile)} (use --missing-meta drop to drop such interactions)`,
+        `${interactionsName} line ${lines.values[r]}: item "${itemNames[i]}" has no metadata in ${basename(source.itemsFile)} (use --missing-meta drop to drop such interactions)`,
       );
     }
     keep[r] = 0;
     missingInteractions++;
     missingItems.add(i);
   }
+  if (missingInteractions === n)
+    throw new UserError(
+      `--missing-meta drop removed every interaction: no item of ${interactionsName} has a record in ${basename(source.itemsFile)}`,
+    );
 
+  const densest = maxDegrees(users.values, items.values, keep, userIds.size, itemIds.size);
   const kcore = kcoreFilter(users.values, items.values, keep, userIds.size, itemIds.size, opts.kcore);
+  if (kcore.interactions === n - missingInteractions)
+    throw new UserError(
+      `--kcore ${opts.kcore} removed every user (the densest item has ${densest.item} interactions, the most active user ${densest.user})`,
+    );
 
   // Group kept rows by user, then sort each user's rows by time; row order breaks ties.
   const perUser: number[][] = Array.from({ length: userIds.size }, () => []);
@@ -180,6 +214,10 @@ export async function prepare(
     }
     rows.sort((a, b) => t[a] - t[b] || a - b);
   }
+  if (perUser.every((rows) => rows.length === 0))
+    throw new UserError(
+      `no user has the 3 interactions a leave-one-out split needs (training, validation, test) after the ${opts.kcore}-core`,
+    );
 
   // Items are numbered in metadata-file order, users in order of first appearance.
   const itemCount = new Int32Array(itemIds.size);
@@ -274,6 +312,19 @@ export function kcoreFilter(
     items: itemsBefore - iDeg.filter((d) => d > 0).length,
     rounds,
   };
+}
+
+/** The most interactions of one user and of one item among the kept rows. */
+function maxDegrees(users: Int32Array, items: Int32Array, keep: Uint8Array, nUsers: number, nItems: number) {
+  const uDeg = new Int32Array(nUsers);
+  const iDeg = new Int32Array(nItems);
+  for (let r = 0; r < keep.length; r++) {
+    if (!keep[r]) continue;
+    uDeg[users[r]]++;
+    iDeg[items[r]]++;
+  }
+  const max = (a: Int32Array) => a.reduce((m, d) => Math.max(m, d), 0);
+  return { user: max(uDeg), item: max(iDeg) };
 }
 
 function countKept(keep: Uint8Array): number {

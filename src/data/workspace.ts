@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -11,27 +11,56 @@ export class Workspace {
   private constructor(
     readonly dir: string,
     readonly db: Database.Database,
+    /** What opening it created, so a command that fails can leave nothing behind (see discard). */
+    private readonly created: { dir?: string; db: boolean },
   ) {}
 
   static readonly DB_FILE = 'r2end.sqlite';
 
   /** Opens the workspace, creating the directory and schema when `create` is set. */
   static open(dir: string, { create = false } = {}): Workspace {
+    if (dir.trim() === '') throw new UserError('--work: empty, expected a workspace folder');
     const abs = resolve(dir);
     const file = join(abs, Workspace.DB_FILE);
+    if (existsSync(abs) && !statSync(abs).isDirectory()) throw new UserError(`--work ${dir}: not a folder`);
     if (!create && !existsSync(file)) {
       throw new UserError(
         `--work ${dir}: no workspace there (expected ${file}); run \`r2end prepare --work ${dir}\` first`,
       );
     }
-    mkdirSync(abs, { recursive: true });
-    const db = new Database(file);
-    // WAL lets a long job commit often and cheaply, and readers (status, serve) run beside it.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.exec(SCHEMA);
-    return new Workspace(abs, db);
+    const createdDir = makeDirs(abs, dir);
+    const createdDb = !existsSync(file);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file);
+      // WAL lets a long job commit often and cheaply, and readers (status, serve) run beside it.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.exec(SCHEMA);
+    } catch (error) {
+      db?.close();
+      throw new UserError(`--work ${dir}: ${file} is not a usable workspace database (${(error as Error).message})`);
+    }
+    return new Workspace(abs, db, { dir: createdDir, db: createdDb });
+  }
+
+  /**
+   * Opens a workspace that `prepare` filled with a dataset of at least one user: what every
+   * command after prepare needs, refused in one line otherwise.
+   */
+  static openPrepared(dir: string): Workspace {
+    const ws = Workspace.open(dir);
+    const info = ws.getMeta<{ name: string; users: number }>('dataset');
+    if (!info || info.users === 0) {
+      ws.close();
+      throw new UserError(
+        info
+          ? `--work ${dir}: the prepared dataset ${info.name} has no users; prepare it again with --force and a smaller --kcore`
+          : `--work ${dir}: no prepared dataset (an earlier prepare did not finish); run \`r2end prepare --data DIR --work ${dir}\``,
+      );
+    }
+    return ws;
   }
 
   path(...parts: string[]): string {
@@ -57,6 +86,37 @@ export class Workspace {
   close(): void {
     this.db.close();
   }
+
+  /** Closes the workspace and removes what opening it created: the folder, else the database files. */
+  discard(): void {
+    this.close();
+    if (this.created.dir) rmSync(this.created.dir, { recursive: true, force: true });
+    else if (this.created.db)
+      for (const suffix of ['', '-wal', '-shm']) rmSync(this.path(Workspace.DB_FILE + suffix), { force: true });
+  }
+}
+
+/**
+ * Creates a folder and its missing parents one at a time (a recursive mkdir loops forever where
+ * mkdir answers ENOENT for a parent that exists, as in /proc); returns the topmost folder it made.
+ */
+function makeDirs(abs: string, flag: string): string | undefined {
+  const missing: string[] = [];
+  let at = abs;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    at = dirname(at);
+  }
+  if (!statSync(at).isDirectory()) throw new UserError(`--work ${flag}: ${at} is not a folder`);
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (error) {
+      if (missing[0] !== d) rmSync(missing[0], { recursive: true, force: true });
+      throw new UserError(`--work ${flag}: cannot create ${d} (${(error as NodeJS.ErrnoException).code})`);
+    }
+  }
+  return missing[0];
 }
 
 const SCHEMA = `

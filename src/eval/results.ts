@@ -9,9 +9,10 @@ export function saveEvaluation(ws: Workspace, r: EvalResult): void {
     .run(r.recommender, r.split, r.exclude_seen ? 1 : 0, new Date().toISOString(), JSON.stringify(r));
 }
 
-/** The latest evaluation of each (recommender, split, masking). */
+/** The latest evaluation of each (recommender, split, masking); reading creates no table. */
 export function latestEvaluations(ws: Workspace): EvalResult[] {
-  ensureTable(ws);
+  const table = ws.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get();
+  if (!table) return [];
   const rows = ws.db
     .prepare(
       'SELECT result FROM evaluations e WHERE id = (SELECT MAX(id) FROM evaluations f WHERE f.recommender = e.recommender AND f.split = e.split AND f.exclude_seen = e.exclude_seen) ORDER BY split, recommender',

@@ -18,6 +18,8 @@ export const FILES = {
   projection: 'projection',
   /** Normalised z_i of every item: what recommendations rank by. */
   index: 'index.safetensors',
+  /** The item id of each row of the index. */
+  itemIds: 'item_ids.json',
   /** e_i of every item from the frozen encoder (before the projection). */
   items: 'items.safetensors',
   /** e_u^R of the distilled and held-out users; metadata `users` lists their ids in row order. */

@@ -171,7 +171,7 @@ async function targetsStage(ctx: Context): Promise<void> {
     ratio: cfg.distill.ratio,
     alignmentUsers: cfg.distill.alignmentUsers,
   };
-  await ctx.stages.run('targets', settings, async () => {
+  await ctx.stages.run('targets', settings, [ctx.file('targets')], async () => {
     const users = [...ctx.distilled, ...ctx.heldOut];
     const e = await encodeAll(ctx, ctx.pretrained(), users.map(target), 'targets: encode R_u + M_target');
     saveMatrices(
@@ -186,7 +186,8 @@ async function targetsStage(ctx: Context): Promise<void> {
 async function distillStage(ctx: Context): Promise<void> {
   if (!ctx.fineTunes) return;
   const { cfg, distilled } = ctx;
-  await ctx.stages.run('distill', { ...ctx.common, distill: cfg.distill }, async () => {
+  const outputs = [ctx.file('student'), ctx.file('distillCurve')];
+  await ctx.stages.run('distill', { ...ctx.common, distill: cfg.distill }, outputs, async () => {
     const targets = loadMatrix(ctx.file('targets'), 'targets');
     const enc = loadEncoder(cfg.encoder, { maxTokens: cfg.maxTokens, device: cfg.device, precision: ctx.precision });
     const d = cfg.distill;
@@ -232,7 +233,8 @@ async function distillStage(ctx: Context): Promise<void> {
 /** Held-out users: distance of the pretrained and of the student embedding to e_u^R (paper appendix G). */
 async function alignmentStage(ctx: Context): Promise<void> {
   if (!ctx.fineTunes || ctx.heldOut.length === 0) return;
-  await ctx.stages.run('alignment', { ...ctx.common, distill: ctx.cfg.distill }, async () => {
+  const settings = { ...ctx.common, distill: ctx.cfg.distill };
+  await ctx.stages.run('alignment', settings, [ctx.file('alignment')], async () => {
     const targets = loadMatrix(ctx.file('targets'), 'targets');
     const held = targets.data.subarray(ctx.distilled.length * targets.cols);
     const texts = ctx.heldOut.map((u) => studentInput(ctx, u));
@@ -248,7 +250,7 @@ async function alignmentStage(ctx: Context): Promise<void> {
 
 /** e_i = Enc(M_i ⊕ D_i) with the frozen encoder. */
 async function itemsStage(ctx: Context): Promise<void> {
-  await ctx.stages.run('items', ctx.common, async () => {
+  await ctx.stages.run('items', ctx.common, [ctx.file('items')], async () => {
     const texts = itemTexts(ctx.ds, ctx.teacher.descriptions, ctx.cfg.verbalize);
     const e = await encodeAll(ctx, ctx.pretrained(), texts, 'items: encode D_i + M_i');
     saveMatrices(ctx.file('items'), { e: { rows: ctx.ds.items.length, cols: ctx.pretrained().dim, data: e } });
@@ -265,7 +267,7 @@ async function usersStage(ctx: Context): Promise<void> {
     validUsers: cfg.projection.validUsers,
   };
   const pairText = (p: Pair) => historyText(ds, prefix(ds, p.user, p.end), cfg.verbalize);
-  await ctx.stages.run('users', settings, async () => {
+  await ctx.stages.run('users', settings, [ctx.file('users')], async () => {
     const enc = ctx.student();
     const train = await encodeAll(ctx, enc, ctx.trainPairs.map(pairText), 'users: encode training histories');
     const valid = await encodeAll(ctx, enc, ctx.validPairs.map(pairText), 'users: encode validation histories');
@@ -285,7 +287,7 @@ async function projectStage(ctx: Context): Promise<void> {
   const { cfg, ds, run } = ctx;
   // `selection` names the model-selection rule, so a projection chosen by another rule reruns.
   const settings = { ...ctx.common, distill: cfg.distill, projection: cfg.projection, selection: 'evaluate' };
-  await ctx.stages.run('project', settings, async () => {
+  await ctx.stages.run('project', settings, [ctx.file('projection'), ctx.file('projectionCurve')], async () => {
     const p = cfg.projection;
     const items = loadMatrix(ctx.file('items'), 'e');
     const users = loadMatrix(ctx.file('users'), 'train');
@@ -392,14 +394,16 @@ async function bundleStage(ctx: Context): Promise<TrainingRecord> {
     alignment: existsSync(ctx.file('alignment')) ? JSON.parse(readFileSync(ctx.file('alignment'), 'utf8')) : undefined,
     seconds: ctx.stages.seconds,
   };
-  await ctx.stages.run('bundle', { ...ctx.common, distill: cfg.distill, projection: cfg.projection }, async () => {
+  const settings = { ...ctx.common, distill: cfg.distill, projection: cfg.projection };
+  const outputs = [ctx.file('index'), ctx.file('itemIds'), ctx.file('bundle')];
+  await ctx.stages.run('bundle', settings, outputs, async () => {
     const items = loadMatrix(ctx.file('items'), 'e');
     const z = ctx.projects
       ? await ProjectionHead.load(ctx.file('projection'), { device: cfg.device }).project(items.data)
       : Float32Array.from(items.data);
     const zDim = ctx.projects ? cfg.projection.dim : items.cols;
     saveMatrices(ctx.file('index'), { z: { rows: items.rows, cols: zDim, data: normalizeRows(z, zDim) } });
-    writeAtomic(join(ctx.dir, 'item_ids.json'), JSON.stringify(ds.items.map((it) => it.id)));
+    writeAtomic(ctx.file('itemIds'), JSON.stringify(ds.items.map((it) => it.id)));
     const bundle: BundleInfo = {
       encoder: ctx.fineTunes ? 'student' : cfg.encoder,
       maxTokens: cfg.maxTokens,

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import type { Item } from '../data/types.js';
 import type { HistoryEntry } from '../data/verbalize.js';
 import { UserError } from '../util/errors.js';
+import { parsedTextProblem, readTextFile, textProblem } from '../util/utf8.js';
 import { formatIssue } from '../util/zod.js';
 
 /** The latest time a Date holds (8.64e15 ms), in seconds. */
@@ -71,12 +71,7 @@ export function resolveHistory(
 
 /** Reads a JSON-lines history file: one {"item_id" | "text", "timestamp"} per line. */
 export function readHistoryFile(file: string): { entries: HistoryEntryInput[]; where: (i: number) => string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`--history ${file}: cannot read the file`);
-  }
+  const text = readTextFile(file, `--history ${file}`);
   const name = basename(file);
   const entries: HistoryEntryInput[] = [];
   const lines: number[] = [];
@@ -86,8 +81,12 @@ export function readHistoryFile(file: string): { entries: HistoryEntryInput[]; w
     try {
       json = JSON.parse(line);
     } catch (err) {
-      throw new UserError(`${name} line ${i + 1}: not valid JSON (${(err as Error).message})`);
+      throw new UserError(
+        `${name} line ${i + 1}: ${textProblem(line) ?? `not valid JSON (${(err as Error).message})`}`,
+      );
     }
+    const problem = parsedTextProblem(line, json);
+    if (problem) throw new UserError(`${name} line ${i + 1}: ${problem}`);
     const parsed = historyEntrySchema.safeParse(json);
     if (!parsed.success) {
       throw new UserError(`${name} line ${i + 1}: ${formatIssue(parsed.error)}`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Workspace } from '../data/workspace.js';
 import { publishedNames, resolvePublished } from '../io/publish.js';
 import type { TrainingRecord } from '../r2end/record.js';
+import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { EvalResult } from '../eval/evaluate.js';
 import { latestEvaluations } from '../eval/results.js';
@@ -139,9 +140,22 @@ function modelSection(rec: TrainingRecord): string {
   return parts.join('\n');
 }
 
+/**
+ * Refuses a stored evaluation without numbers to show: one of no users (an empty dataset) has
+ * NaN metrics, which the database keeps as null.
+ */
+function checkStored(ws: Workspace, r: EvalResult): void {
+  const numbers = [...METRICS.map((m) => r.metrics[m]), r.longtail['HR@10'], r.longtail['NDCG@10'], r['coverage@10']];
+  if (r.users > 0 && numbers.every((v) => typeof v === 'number' && Number.isFinite(v))) return;
+  throw new UserError(
+    `the stored evaluation of ${r.recommender} (${r.split} split) has ${r.users > 0 ? 'a metric that is not a number' : '0 users'}; evaluate it again: r2end evaluate --work ${ws.dir} --recommender ${r.recommender} --split ${r.split}${r.exclude_seen ? ' --exclude-seen' : ''}`,
+  );
+}
+
 /** One self-contained HTML page: metrics of every evaluated recommender, plots, model facts. */
 export function renderReport(ws: Workspace): string {
   const results = latestEvaluations(ws);
+  for (const r of results) checkStored(ws, r);
   const records = trainingRecords(ws);
   const sections: string[] = [];
   for (const split of ['test', 'valid'] as const) {

@@ -25,7 +25,7 @@ import { StageRunner } from '../io/stages.js';
 import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import type { SequentialConfig } from './config.js';
-import { INFO_FILE, SequentialNet } from './net.js';
+import { INFO_FILE, SequentialNet, WEIGHTS_FILE } from './net.js';
 
 export interface SequentialRun {
   /** The model's folder name under WORK/models. */
@@ -173,7 +173,8 @@ export async function trainSequential(
     users: ds.userIds.length,
     items: ds.items.length,
   };
-  await stages.run('train', settings, async () => {
+  const outputs = [WEIGHTS_FILE, INFO_FILE, RECORD_FILE].map((f) => join(dir, f));
+  await stages.run('train', settings, outputs, async () => {
     rmSync(join(dir, INFO_FILE), { force: true });
     const net = SequentialNet.create(cfg, ds.items.length, ds.name, datasetFingerprint(ds));
     const trainer = net.trainer();

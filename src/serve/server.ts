@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 import { formatIssue } from '../util/zod.js';
 import type { Metrics } from './metrics.js';
 import { markdownToHtml } from './markdown.js';
-import { readUtf8Body, tooLargeMessage } from './json-body.js';
+import { parseJsonBody, readUtf8Body, tooLargeMessage } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import * as s from './schemas.js';
 import type { RecommendationService } from './service.js';
@@ -31,9 +31,11 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, part: string): z.
 const FRAMEWORK_ERRORS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: tooLargeMessage(s.LIMITS.bodyBytes),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content-type: expected application/json',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'body: empty, expected a JSON object',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'body: not valid JSON',
+  FST_ERR_BAD_URL: 'path: not a valid URL (a bad %-escape?)',
+  FST_ERR_MAX_PARAM_LENGTH: 'path: a segment is too long',
 };
+
+const frameworkError = (err: Error & { code?: string }) => (err.code && FRAMEWORK_ERRORS[err.code]) || err.message;
 
 const VERSION = (
   JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
@@ -53,14 +55,22 @@ export function buildServer(
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors found before routing (a bad %-escape in the path), in the shape of every other 4xx.
+    frameworkErrors: (err, _req, reply) =>
+      void (reply as FastifyReply).code(err.statusCode ?? 400).send({ error: frameworkError(err) }),
   });
   const openapi = openApiDocument(VERSION);
 
-  const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', (req, payload, done) => {
+  app.addContentTypeParser('application/json', (_req, payload, done) => {
     readUtf8Body(payload, s.LIMITS.bodyBytes, s.LIMITS.drainBytes).then(
-      (text) => json(req, text, done),
+      (text) => {
+        try {
+          done(null, parseJsonBody(text));
+        } catch (error) {
+          done(error as Error, undefined);
+        }
+      },
       (error: Error) => done(error, undefined),
     );
   });
@@ -72,8 +82,7 @@ export function buildServer(
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof UserError) return reply.code(400).send({ error: err.message });
     const status = err.statusCode ?? 500;
-    if (status < 500)
-      return reply.code(status).send({ error: (err.code && FRAMEWORK_ERRORS[err.code]) || err.message });
+    if (status < 500) return reply.code(status).send({ error: frameworkError(err) });
     process.stderr.write(`error: ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
     return reply.code(500).send({ error: 'internal error' });
   });

@@ -1,6 +1,7 @@
-import { createReadStream, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { readLines } from '../data/formats/lines.js';
 import { UserError } from '../util/errors.js';
+import { parsedTextProblem, textProblem } from '../util/utf8.js';
 import { TransientError } from './backend.js';
 import { chatRequestBody, parseCompletion } from './openai.js';
 import type { PromptSettings, TeacherJob } from './prompts.js';
@@ -42,6 +43,43 @@ export interface ImportReport {
   failures: Array<{ kind: TeacherJob['kind']; subject: number; reason: string }>;
 }
 
+type BatchResult = {
+  custom_id: string;
+  response?: { status_code?: unknown; body?: unknown } | null;
+  error?: unknown;
+};
+
+/** The lines of a batch result file, each refused unless it is a result object of strict UTF-8. */
+async function* batchLines(file: string): AsyncGenerator<BatchResult> {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    throw new UserError(`--import ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  for await (const [lineNo, line] of readLines(file)) {
+    if (!line.trim()) continue;
+    const where = `--import ${file}:${lineNo}`;
+    let rec: Partial<BatchResult> | null;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      throw new UserError(`${where}: ${textProblem(line) ?? 'not JSON (expected one batch result object per line)'}`);
+    }
+    const problem = parsedTextProblem(line, rec);
+    if (problem) throw new UserError(`${where}: ${problem}`);
+    if (typeof rec?.custom_id !== 'string')
+      throw new UserError(
+        `${where}: not an OpenAI batch result line (expected {"custom_id", "response": {"status_code", "body"}})`,
+      );
+    yield rec as BatchResult;
+  }
+}
+
+/** Reads a whole batch result file for bad lines, so one is refused before anything is stored. */
+export async function checkBatchFile(file: string): Promise<void> {
+  for await (const line of batchLines(file)) void line;
+}
+
 /** Reads a batch result file (JSON lines `{"custom_id", "response": {"status_code", "body"}, "error"}`). */
 export async function importBatch(
   file: string,
@@ -51,28 +89,7 @@ export async function importBatch(
   const byHash = new Map(jobs.map((j) => [j.hash, j]));
   const done = store.doneHashes();
   const report: ImportReport = { stored: 0, failed: 0, alreadyDone: 0, unknown: 0, failures: [] };
-  let input;
-  try {
-    input = createReadStream(file, 'utf8');
-    await new Promise((resolve, reject) => input!.once('open', resolve).once('error', reject));
-  } catch (err) {
-    throw new UserError(`--import ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let lineNo = 0;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    lineNo++;
-    if (!line.trim()) continue;
-    const where = `--import ${file}:${lineNo}`;
-    let rec: { custom_id?: unknown; response?: { status_code?: unknown; body?: unknown } | null; error?: unknown };
-    try {
-      rec = JSON.parse(line);
-    } catch {
-      throw new UserError(`${where}: not JSON (expected one batch result object per line)`);
-    }
-    if (typeof rec?.custom_id !== 'string')
-      throw new UserError(
-        `${where}: not an OpenAI batch result line (expected {"custom_id", "response": {"status_code", "body"}})`,
-      );
+  for await (const rec of batchLines(file)) {
     const job = byHash.get(rec.custom_id);
     if (!job) {
       report.unknown++;

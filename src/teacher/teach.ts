@@ -2,7 +2,7 @@ import { loadDataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { UserError, check } from '../util/errors.js';
 import { teacherLabel, type OnlineBackend } from './backend.js';
-import { exportBatch, importBatch } from './batch.js';
+import { checkBatchFile, exportBatch, importBatch } from './batch.js';
 import {
   modelFor,
   planJobs,
@@ -112,6 +112,8 @@ export async function teach(ws: Workspace, request: TeachRequest, out: TeachOutp
     model: modelFor(request.backend, request.model),
   });
   const label = teacherLabel(config);
+  // A bad result line is refused before any setting or answer is stored.
+  if (request.importFile) await checkBatchFile(request.importFile);
   // A wrong URL, key or model fails before the dataset is loaded.
   const llm =
     config.backend === 'openai' && !request.dryRun

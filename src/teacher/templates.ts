@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { checkTextLines, readTextFile } from '../util/utf8.js';
 
 /**
  * Prompt templates. The defaults follow the paper's appendix I (figures 10 and 11); a user can
@@ -127,12 +127,8 @@ export function checkTemplate(kind: PromptKind, text: string, source: string): T
 
 /** Reads an override template file and checks its placeholders. */
 export function loadTemplate(kind: PromptKind, file: string, flag: string): Template {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const text = readTextFile(file, `${flag} ${file}`);
+  checkTextLines(`${flag} ${file}`, text);
   return checkTemplate(kind, text, `${flag} ${file}`);
 }
 

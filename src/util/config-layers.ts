@@ -2,9 +2,9 @@
  * Layered configuration (defaults < --config FILE < flags), shared by every model family: layers
  * are deep-merged in order and validated after each, so a bad value names the layer it came from.
  */
-import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { UserError } from './errors.js';
+import { badByteLine, parsedTextProblem, readTextFile, textProblem } from './utf8.js';
 import { formatIssue } from './zod.js';
 
 /** Deep-merges plain objects (later wins); arrays and scalars are replaced. */
@@ -37,18 +37,17 @@ export function resolveLayers<S extends z.ZodType>(schema: S, layers: ConfigLaye
 }
 
 export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`--config ${file}: cannot read the file`);
-  }
+  const text = readTextFile(file, `--config ${file}`);
+  // A byte that is not UTF-8 is named by its line; a \u escape has none.
+  const where = textProblem(text) ? `--config ${file} line ${badByteLine(text)}` : `--config ${file}`;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`--config ${file}: not valid JSON (${(err as Error).message})`);
+    throw new UserError(`${where}: ${textProblem(text) ?? `not valid JSON (${(err as Error).message})`}`);
   }
+  const problem = parsedTextProblem(text, json);
+  if (problem) throw new UserError(`${where}: ${problem}`);
   if (!isPlain(json)) throw new UserError(`--config ${file}: expected a JSON object`);
   return json;
 }

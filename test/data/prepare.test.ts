@@ -5,7 +5,7 @@ import { kcoreFilter, prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
 import { plainDataset, tempDir, writeDir } from '../support/fixtures.js';
 
-const opts: { format: 'auto'; kcore: number; missingMeta: 'error' | 'drop' } = {
+const opts: { format: 'auto'; kcore: number; missingMeta: 'error' | 'drop'; timestampUnit?: 's' | 'ms' } = {
   format: 'auto',
   kcore: 1,
   missingMeta: 'error',
@@ -106,6 +106,43 @@ test('missing metadata can be dropped and is reported', async () => {
   const { report } = await prepared(data, { missingMeta: 'drop' });
   assert.deepEqual(report.filtered.missingMetadata, { interactions: 1, items: 1 });
   assert.equal(report.kept.interactions, 3);
+});
+
+test('plain format, gzipped or not, with a byte order mark and CRLF line ends in either file', async () => {
+  const bom = '\uFEFF';
+  const csv = `${bom}user_id,item_id,timestamp\r\na,x1,1\r\na,x2,2\r\na,x1,3\r\n`;
+  const jsonl = `${bom}{"item_id": "x1", "title": "One"}\r\n{"item_id": "x2", "title": "Two"}\r\n`;
+  for (const files of [
+    { 'interactions.csv': csv, 'items.jsonl': jsonl },
+    { 'interactions.csv.gz': csv, 'items.jsonl.gz': jsonl },
+  ] as Array<Record<string, string>>) {
+    const { report, ds } = await prepared(writeDir(files));
+    assert.equal(report.kept.interactions, 3);
+    assert.deepEqual(
+      ds.items.map((it) => [it.id, it.title]),
+      [
+        ['x1', 'One'],
+        ['x2', 'Two'],
+      ],
+    );
+  }
+});
+
+test('--timestamp-unit ms reads millisecond timestamps as Unix seconds', async () => {
+  const data = plainDataset(
+    [
+      ['a', 'x1', 1_300_000_000_000],
+      ['a', 'x2', 1_300_000_001_500],
+      ['a', 'x1', 1_300_000_002_000],
+    ],
+    [
+      { id: 'x1', title: 'One' },
+      { id: 'x2', title: 'Two' },
+    ],
+  );
+  await assert.rejects(prepared(data), /look like milliseconds; use --timestamp-unit ms/);
+  const { ds } = await prepared(data, { timestampUnit: 'ms' });
+  assert.deepEqual([...ds.times[0]], [1_300_000_000, 1_300_000_001.5, 1_300_000_002]);
 });
 
 const review = (user: string, asin: string, t: number, text: string) =>

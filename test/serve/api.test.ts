@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadDataset } from '../../src/data/dataset.js';
@@ -140,6 +141,38 @@ test('bad input: 400 naming the field; unknown items reported; limits on k, hist
   const q = await getJson(`${server.url}/v1/users/u3/recommendations?k=0`);
   assert.equal(q.status, 400);
   assert.match(q.body.error, /query: field "k"/);
+});
+
+test('a client gone mid-body gets no logged error, and the server keeps serving', async () => {
+  const before = server.output();
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => {
+      socket.write(
+        'POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"history":',
+      );
+      setTimeout(() => socket.destroy(), 200);
+    });
+    socket.on('close', () => resolve());
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await getJson(`${server.url}/healthz`)).status, 200);
+  assert.equal(server.output(), before, 'nothing on stderr (no "Error: aborted" stack)');
+});
+
+test('a poisoning key and a bad %-escape: 400s naming them, in the shape of every other 400', async () => {
+  const proto = await fetch(`${server.url}/v1/recommend`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"__proto__": {"k": 1}, "history": [{"item_id": "i1"}]}',
+  });
+  assert.equal(proto.status, 400);
+  assert.deepEqual(await proto.json(), { error: 'body: key "__proto__" is not allowed' });
+  for (const path of ['/v1/users/%ff/recommendations', '/%ff']) {
+    const bad = await getJson(`${server.url}${path}`);
+    assert.equal(bad.status, 400, path);
+    assert.deepEqual(Object.keys(bad.body), ['error']);
+    assert.match(bad.body.error, /^path: not a valid URL/);
+  }
 });
 
 test('search, popularity baseline, model card, report and page', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { objectLines, requireString } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
+import { toSeconds, type TimestampUnit } from './timestamps.js';
 
 const JSON_FILE = /\.(json|jsonl)(\.gz)?$/;
 
@@ -25,28 +26,29 @@ export function findAmazonFiles(dir: string): { reviews: string; meta: string } 
  * 2018 (`X.json.gz`, meta lines are JSON). Both reviews formats are JSON lines with reviewerID,
  * asin, unixReviewTime, overall and reviewText.
  */
-export function amazonSource(dir: string): DataSource {
+export function amazonSource(dir: string, unit: TimestampUnit = 's'): DataSource {
   const files = findAmazonFiles(dir);
   if (!files) throw new UserError(`--data ${dir}: no Amazon files (meta_*.json.gz and a reviews *.json.gz)`);
   return {
     format: 'amazon',
     interactionsFile: files.reviews,
     itemsFile: files.meta,
-    rows: () => readReviews(files.reviews),
+    rows: () => readReviews(files.reviews, unit),
     items: () => readMeta(files.meta),
   };
 }
 
-async function* readReviews(file: string): AsyncGenerator<SourceRow> {
+async function* readReviews(file: string, unit: TimestampUnit): AsyncGenerator<SourceRow> {
   for await (const { name, line, r } of objectLines(file, 'review')) {
     const userId = requireString(name, line, r, 'reviewerID');
     const itemId = requireString(name, line, r, 'asin');
-    const timestamp = r.unixReviewTime;
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+    const time = r.unixReviewTime;
+    if (typeof time !== 'number') {
       throw new UserError(
-        `${name} line ${line}: field "unixReviewTime" is ${JSON.stringify(timestamp)}, expected Unix seconds (a number)`,
+        `${name} line ${line}: field "unixReviewTime" is ${JSON.stringify(time)}, expected Unix seconds (a number)`,
       );
     }
+    const timestamp = toSeconds(`${name} line ${line}: field "unixReviewTime"`, time, unit);
     const rating = typeof r.overall === 'number' ? r.overall : null;
     const parts = [r.summary, r.reviewText].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
     yield { userId, itemId, timestamp, rating, review: parts.length ? parts.join('. ') : null, line };

@@ -1,13 +1,21 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createReadStream, existsSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { UserError } from '../../util/errors.js';
+import { decodeUtf8 } from '../../util/utf8.js';
+
+/** Finds a file, plain or gzipped. */
+export function findFile(dir: string, name: string): string | undefined {
+  return [join(dir, name), join(dir, `${name}.gz`)].find((f) => existsSync(f));
+}
 
 /**
  * Streams a text file line by line (gzip when the name ends in .gz), so multi-GB dumps are
- * never held in memory. Yields [lineNumber (1-based), text]. A truncated or corrupt gzip, or
- * an unreadable file, becomes a UserError naming the file and the last line read.
+ * never held in memory. Yields [lineNumber (1-based), text] without the line break (\n or \r\n)
+ * and without a UTF-8 byte order mark at the start of the file. Lines are decoded by decodeUtf8,
+ * so a byte that is not UTF-8 stays visible (as U+DC80..U+DCFF) to the parser, which names its
+ * field. A truncated or corrupt gzip, or an unreadable file, becomes a UserError naming the file
+ * and the last line read.
  */
 export async function* readLines(file: string): AsyncGenerator<[number, string]> {
   const raw = createReadStream(file);
@@ -20,14 +28,31 @@ export async function* readLines(file: string): AsyncGenerator<[number, string]>
   };
   raw.on('error', fail);
   if (gz) source.on('error', fail);
-  const rl = createInterface({ input: source, crlfDelay: Infinity });
   let n = 0;
-  try {
-    for await (const line of rl) {
-      if (failure) break;
+  const lines = function* (bytes: Buffer): Generator<[number, string]> {
+    // Escaped bytes are never \n, so the text splits into lines as the bytes do.
+    for (const text of decodeUtf8(bytes).split('\n')) {
+      const line = text.endsWith('\r') ? text.slice(0, -1) : text;
       n++;
-      yield [n, line];
+      yield [n, n === 1 ? line.replace(/^\uFEFF/, '') : line];
     }
+  };
+  // The bytes after a chunk's last newline wait for the next chunk, so a line is decoded whole.
+  let pending: Buffer[] = [];
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (failure) break;
+      const last = chunk.lastIndexOf(0x0a);
+      if (last < 0) {
+        pending.push(chunk);
+        continue;
+      }
+      const head = chunk.subarray(0, last);
+      const complete = pending.length ? Buffer.concat([...pending, head]) : head;
+      pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+      yield* lines(complete);
+    }
+    if (!failure && pending.length) yield* lines(Buffer.concat(pending));
   } catch (err) {
     failure ??= err as Error;
   }

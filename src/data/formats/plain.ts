@@ -1,63 +1,85 @@
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
+import { textProblem } from '../../util/utf8.js';
 import { formatIssue } from '../../util/zod.js';
 import { splitCsvLine } from './csv.js';
-import { readLines } from './lines.js';
+import { findFile, readLines } from './lines.js';
+import { checkStrings } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
+import { parseTimestamp, type TimestampUnit } from './timestamps.js';
 
 const REQUIRED = ['user_id', 'item_id', 'timestamp'] as const;
 
-/** The plain format: `interactions.csv` (user_id,item_id,timestamp[,rating]) + `items.jsonl`. */
-export function plainSource(dir: string): DataSource {
-  const interactionsFile = join(dir, 'interactions.csv');
-  const itemsFile = join(dir, 'items.jsonl');
+/**
+ * The plain format: `interactions.csv` (user_id,item_id,timestamp[,rating]) + `items.jsonl`,
+ * either of them gzipped (`.gz`) or not.
+ */
+export function plainSource(dir: string, unit: TimestampUnit = 's'): DataSource {
+  const interactionsFile = findFile(dir, 'interactions.csv') ?? join(dir, 'interactions.csv');
+  const itemsFile = findFile(dir, 'items.jsonl') ?? join(dir, 'items.jsonl');
   return {
     format: 'plain',
     interactionsFile,
     itemsFile,
-    rows: () => readPlainInteractions(interactionsFile),
+    rows: () => readPlainInteractions(interactionsFile, unit),
     items: () => readPlainItems(itemsFile),
   };
 }
 
-async function* readPlainInteractions(file: string): AsyncGenerator<SourceRow> {
+/** The header's columns by name; a column named twice, or a required one missing, is refused. */
+function readHeader(name: string, text: string): { header: string[]; columns: Map<string, number> } {
+  const problem = textProblem(text);
+  if (problem) throw new UserError(`${name} line 1: the header is ${problem}`);
+  const header = splitCsvLine(text).map((h) => h.trim());
+  const columns = new Map<string, number>();
+  header.forEach((h, i) => {
+    if (columns.has(h)) throw new UserError(`${name} line 1: column "${h}" appears twice (header is "${text}")`);
+    columns.set(h, i);
+  });
+  for (const col of REQUIRED) {
+    if (!columns.has(col))
+      throw new UserError(
+        `${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`,
+      );
+  }
+  return { header, columns };
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+async function* readPlainInteractions(file: string, unit: TimestampUnit): AsyncGenerator<SourceRow> {
   const name = basename(file);
-  let columns: Map<string, number> | undefined;
+  let head: { header: string[]; columns: Map<string, number> } | undefined;
   for await (const [line, text] of readLines(file)) {
-    if (!columns) {
-      const header = splitCsvLine(text.replace(/^\uFEFF/, '')).map((h) => h.trim());
-      columns = new Map(header.map((h, i) => [h, i]));
-      for (const col of REQUIRED) {
-        if (!columns.has(col))
-          throw new UserError(
-            `${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`,
-          );
-      }
+    if (!head) {
+      head = readHeader(name, text);
       continue;
     }
     if (text.trim() === '') continue;
+    const { header, columns } = head;
     const f = splitCsvLine(text);
-    if (f.length !== columns.size)
-      throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${columns.size} as in the header`);
-    const get = (col: string) => f[columns!.get(col)!].trim();
+    if (f.length !== header.length)
+      throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${header.length} as in the header`);
+    f.forEach((v, i) => {
+      const problem = textProblem(v);
+      if (problem) throw new UserError(`${name} line ${line}: field "${header[i]}" is ${problem}`);
+    });
+    const get = (col: string) => f[columns.get(col)!].trim();
     const userId = get('user_id');
     const itemId = get('item_id');
     if (!userId) throw new UserError(`${name} line ${line}: field "user_id" is empty`);
     if (!itemId) throw new UserError(`${name} line ${line}: field "item_id" is empty`);
-    const ts = get('timestamp');
-    const timestamp = Number(ts);
-    if (ts === '' || !Number.isFinite(timestamp))
-      throw new UserError(`${name} line ${line}: field "timestamp" is "${ts}", expected Unix seconds (a number)`);
+    const timestamp = parseTimestamp(`${name} line ${line}: field "timestamp"`, get('timestamp'), unit);
     let rating: number | null = null;
     if (columns.has('rating') && get('rating') !== '') {
+      if (!DECIMAL.test(get('rating')))
+        throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a decimal number`);
       rating = Number(get('rating'));
-      if (!Number.isFinite(rating))
-        throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a number`);
     }
     yield { userId, itemId, timestamp, rating, review: null, line };
   }
-  if (!columns) throw new UserError(`${name}: file is empty, expected a header line "${REQUIRED.join(',')}" and rows`);
+  if (!head) throw new UserError(`${name}: file is empty, expected a header line "${REQUIRED.join(',')}" and rows`);
 }
 
 const categoriesSchema = z
@@ -91,8 +113,9 @@ async function* readPlainItems(file: string): AsyncGenerator<SourceItem> {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new UserError(`${name} line ${line}: not valid JSON (${(err as Error).message})`);
+      throw new UserError(`${name} line ${line}: ${textProblem(text) ?? `not valid JSON (${(err as Error).message})`}`);
     }
+    checkStrings(name, line, text, json);
     const parsed = itemSchema.safeParse(json);
     if (!parsed.success) throw new UserError(`${name} line ${line}: ${formatIssue(parsed.error)}`);
     const { item_id, title, categories, brand, description } = parsed.data;

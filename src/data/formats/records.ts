@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { UserError } from '../../util/errors.js';
+import { parsedTextProblem, textProblem } from '../../util/utf8.js';
 import { readLines } from './lines.js';
 import { parsePythonLiteral } from './pyliteral.js';
 
@@ -12,13 +13,21 @@ export function objectFromLine(name: string, line: number, text: string, python 
   try {
     value = python && !text.trimStart().startsWith('{"') ? parsePythonLiteral(text) : JSON.parse(text);
   } catch (err) {
+    // Bytes that are not UTF-8 outside any string break the syntax: say that, not what broke.
     throw new UserError(
-      `${name} line ${line}: not a valid ${python ? 'JSON object or Python dict' : 'JSON object'} (${(err as Error).message})`,
+      `${name} line ${line}: ${textProblem(text) ?? `not a valid ${python ? 'JSON object or Python dict' : 'JSON object'} (${(err as Error).message})`}`,
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new UserError(`${name} line ${line}: expected an object`);
+  checkStrings(name, line, text, value);
   return value as Record<string, unknown>;
+}
+
+/** Refuses a parsed line holding a string that is not well-formed Unicode (see parsedTextProblem). */
+export function checkStrings(name: string, line: number, text: string, value: unknown): void {
+  const problem = parsedTextProblem(text, value);
+  if (problem) throw new UserError(`${name} line ${line}: ${problem}`);
 }
 
 export function requireString(name: string, line: number, r: Record<string, unknown>, field: string): string {

@@ -1,16 +1,11 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { UserError } from '../../util/errors.js';
+import { findFile } from './lines.js';
 import { objectLines, requireString } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
+import { MAX_SECONDS } from './timestamps.js';
 
 export const YELP_REVIEWS = 'yelp_academic_dataset_review.json';
 export const YELP_BUSINESSES = 'yelp_academic_dataset_business.json';
-
-/** Finds a file, plain or gzipped. */
-export function findFile(dir: string, name: string): string | undefined {
-  return [join(dir, name), join(dir, `${name}.gz`)].find((f) => existsSync(f));
-}
 
 /** The Yelp Open Dataset: reviews are interactions, businesses are items. */
 export function yelpSource(dir: string): DataSource {
@@ -37,6 +32,10 @@ async function* readYelpReviews(file: string): AsyncGenerator<SourceRow> {
     if (!Number.isFinite(ms))
       throw new UserError(
         `${name} line ${line}: field "date" is ${JSON.stringify(date)}, expected "YYYY-MM-DD HH:MM:SS"`,
+      );
+    if (ms < 0 || ms / 1000 >= MAX_SECONDS)
+      throw new UserError(
+        `${name} line ${line}: field "date" is ${JSON.stringify(date)}, expected a date from 1970 to before the year 5138`,
       );
     const rating = typeof r.stars === 'number' ? r.stars : null;
     const review = typeof r.text === 'string' && r.text.trim() !== '' ? r.text : null;

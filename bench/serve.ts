@@ -35,7 +35,7 @@ function workspace(): { work: string; dataset: string; model: string } {
   const work = join(tmpdir(), 'r2end-bench-serve');
   if (existsSync(join(beauty, 'models', 'r2end', 'bundle.json'))) {
     rmSync(work, { recursive: true, force: true });
-    cpSync(beauty, work, { recursive: true });
+    cpSync(beauty, work, { recursive: true, verbatimSymlinks: true });
     return { work, dataset: 'beauty', model: `reused from ${beauty} (copied)` };
   }
   const mini = join(tmpdir(), 'r2end-bench-serve-beauty_mini');

@@ -30,10 +30,15 @@ export function register(program: Command): void {
       const ws = Workspace.openPrepared(o.work);
       try {
         const service = await RecommendationService.open(ws, new Metrics(), { model, windowMs: 0 });
+        if (o.user && !service.ds.userIndex.has(o.user))
+          throw new UserError(`--user ${o.user}: not a user of this workspace`);
+        const file = o.history ? readHistoryFile(o.history) : undefined;
+        const exclude = Boolean(o.excludeSeen);
+        const items = file
+          ? await service.recommend(file.entries, k, exclude, false, undefined, undefined, file.where)
+          : await service.recommendUser(o.user, k, exclude, false);
+        // Said once the answer is there, so a refused request stays one line.
         if (!o.model) process.stderr.write(`r2end recommend: model ${service.model} (best validation NDCG@10)\n`);
-        const items = o.user
-          ? await service.recommendUser(o.user, k, Boolean(o.excludeSeen), false)
-          : await service.recommend(readHistoryFile(o.history).entries, k, Boolean(o.excludeSeen), false);
         if (o.json) process.stdout.write(`${JSON.stringify({ items })}\n`);
         else
           process.stdout.write(

@@ -86,8 +86,6 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
 }
 
 function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): Context {
-  // Readers see the published version until this run publishes the next one.
-  const dir = stagingDir(ws, run.name);
   const teacher = loadTeacherOutputs(ws, cfg.teacher, ds);
   const precision = resolvePrecision(cfg.precision, cfg.device);
   const loadOptions = { maxTokens: cfg.maxTokens, device: cfg.device, precision };
@@ -104,6 +102,9 @@ function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): C
     cfg.projection.validUsers,
     cfg.seed + 2,
   );
+  // Readers see the published version until this run publishes the next one; made only once the
+  // inputs are known to be there, so a refused train leaves nothing behind.
+  const dir = stagingDir(ws, run.name);
   const ctx: Context = {
     ws,
     ds,

@@ -25,12 +25,15 @@ interface Row {
  * items are kept: each model embeds them itself when the service starts.
  */
 export class ItemStore {
-  constructor(private readonly ws: Workspace) {
-    ws.db.exec(SCHEMA);
-  }
+  constructor(private readonly ws: Workspace) {}
 
-  /** Every stored item, in the order they were first added. */
+  /** Every stored item, in the order they were first added (none before the first is saved). */
   load(): Item[] {
+    // Reading never creates the table: a command that only reads leaves the database as it was.
+    const exists = this.ws.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runtime_items'")
+      .get();
+    if (!exists) return [];
     const rows = this.ws.db
       .prepare('SELECT item_id, title, categories, brand, description FROM runtime_items ORDER BY rowid')
       .all() as Row[];
@@ -45,6 +48,7 @@ export class ItemStore {
 
   /** Inserts or replaces items in one transaction (an update keeps the item's first position). */
   save(items: readonly Item[]): void {
+    this.ws.db.exec(SCHEMA);
     const upsert = this.ws.db
       .prepare(`INSERT INTO runtime_items (item_id, title, categories, brand, description, updated)
       VALUES (?, ?, ?, ?, ?, ?)

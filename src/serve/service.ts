@@ -147,11 +147,12 @@ export class RecommendationService {
     explain: boolean,
     time?: number,
     part?: string,
+    where: (i: number) => string = (i) => `field "history.${i}"`,
   ): Promise<Recommended[]> {
     const rec = this.scorer(part);
     const now = Date.now() / 1000;
     const withTimes = input.map((e) => ({ ...e, timestamp: e.timestamp ?? now }));
-    const entries = resolveHistory(this.items, withTimes, (i) => `field "history.${i}"`);
+    const entries = resolveHistory(this.items, withTimes, where);
     return this.recommendEntries(rec, entries, k, excludeSeen, explain, time);
   }
 

@@ -6,7 +6,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  lstatSync,
+  readlinkSync,
+  renameSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -405,9 +415,21 @@ const CLI_CASES: CliCase[] = [
     name: 'recommend before train',
     state: 'taught',
     args: ['recommend', '--work', 'w', '--user', 'u1'],
-    expect: /no trained model "r2end" in \S+\/w \(expected \S+bundle\.json\); run `r2end train/,
+    expect:
+      /no trained model with a validation score in \S+\/w; train one \(r2end train --work \S+\) or name one with --model/,
   },
-  { name: 'serve before train', state: 'taught', args: ['serve', '--work', 'w'], expect: /no trained model "r2end"/ },
+  {
+    name: 'recommend --model r2end before train',
+    state: 'taught',
+    args: ['recommend', '--work', 'w', '--model', 'r2end', '--user', 'u1'],
+    expect: /--recommender r2end: unknown; expected one of pop, itemknn \(train it first/,
+  },
+  {
+    name: 'serve before train',
+    state: 'taught',
+    args: ['serve', '--work', 'w'],
+    expect: /no trained model with a validation score in \S+\/w/,
+  },
   {
     name: 'hybrid of a model not trained',
     state: 'taught',
@@ -423,14 +445,14 @@ const CLI_CASES: CliCase[] = [
   {
     name: 'recommend from a model killed in its last stage',
     state: 'halfTrained',
-    args: ['recommend', '--work', 'w', '--user', 'u1'],
-    expect: /no trained model "r2end"/,
+    args: ['recommend', '--work', 'w', '--model', 'r2end', '--user', 'u1'],
+    expect: /--recommender r2end: unknown/,
   },
   {
     name: 'serve a model killed in its last stage',
     state: 'halfTrained',
     args: ['serve', '--work', 'w', '--port', '0'],
-    expect: /no trained model "r2end"/,
+    expect: /no trained model with a validation score/,
   },
   {
     name: 'report on a stored evaluation of 0 users',
@@ -575,12 +597,15 @@ async function build(state: State): Promise<string> {
   else if (state === 'prepared' || state === 'zeroEvaluation')
     run(['prepare', '--data', sequentialDataset(20), '--work', w, '--kcore', '3']);
   else if (state === 'taught') {
-    cpSync(await template('prepared'), w, { recursive: true });
+    cpSync(await template('prepared'), w, { recursive: true, verbatimSymlinks: true });
     run(['teach', '--work', w, '--backend', 'template']);
-  } else if (state === 'trained') cpSync(await trainedWorkspace(), w, { recursive: true });
+  } else if (state === 'trained') cpSync(await trainedWorkspace(), w, { recursive: true, verbatimSymlinks: true });
   else if (state === 'halfTrained') {
-    cpSync(await template('trained'), w, { recursive: true });
-    const model = join(w, 'models', 'r2end');
+    cpSync(await template('trained'), w, { recursive: true, verbatimSymlinks: true });
+    // Killed before it published: the stages are in the staging folder, nothing is published.
+    rmSync(join(w, 'models', 'r2end'));
+    const model = join(w, 'models', '.r2end', 'staging');
+    renameSync(join(w, 'models', '.r2end', 'v1'), model);
     for (const f of ['bundle.json', 'index.safetensors', 'item_ids.json', 'training.json', 'MODEL.md'])
       rmSync(join(model, f), { force: true });
     const stages = JSON.parse(readFileSync(join(model, 'stages.json'), 'utf8'));
@@ -607,7 +632,13 @@ function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
     const path = join(dir, f);
-    out[f] = lstatSync(path).isDirectory() ? 'folder' : createHash('sha256').update(readFileSync(path)).digest('hex');
+    const stat = lstatSync(path);
+    // A published model is a link to its version folder: what it points at is the state.
+    out[f] = stat.isSymbolicLink()
+      ? `link -> ${readlinkSync(path)}`
+      : stat.isDirectory()
+        ? 'folder'
+        : createHash('sha256').update(readFileSync(path)).digest('hex');
   }
   return out;
 }
@@ -620,7 +651,8 @@ test(`the table holds at least 60 CLI cases (${CLI_CASES.length})`, () => {
 for (const c of CLI_CASES) {
   test(`${c.args[0]}: ${c.name}`, async () => {
     const root = tempDir('r2end-bad-input-');
-    if (c.state && c.state !== 'none') cpSync(await template(c.state), join(root, 'w'), { recursive: true });
+    if (c.state && c.state !== 'none')
+      cpSync(await template(c.state), join(root, 'w'), { recursive: true, verbatimSymlinks: true });
     for (const [name, content] of Object.entries(c.files ?? {})) {
       mkdirSync(join(root, name, '..'), { recursive: true });
       writeFileSync(join(root, name), content);
@@ -722,7 +754,7 @@ const HTTP_CASES: HttpCase[] = [
 let server: Running;
 before(async () => {
   const work = join(tempDir('r2end-bad-input-'), 'w');
-  cpSync(await template('trained'), work, { recursive: true });
+  cpSync(await template('trained'), work, { recursive: true, verbatimSymlinks: true });
   server = await startServer(work);
 });
 after(async () => {

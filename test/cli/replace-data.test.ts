@@ -56,7 +56,8 @@ test('prepare --force with reordered items removes the models built on the old d
     /^r2end: --recommender r2end: unknown; expected one of pop, itemknn \(train it first/,
   );
   refused(['evaluate', '--work', work, '--recommender', 'hybrid'], /^r2end: --recommender hybrid: unknown/);
-  refused(['recommend', '--work', work, '--user', 'u3'], /^r2end: no trained model "r2end" in /);
+  refused(['recommend', '--work', work, '--user', 'u3'], /^r2end: no trained model with a validation score in /);
+  refused(['recommend', '--work', work, '--model', 'r2end', '--user', 'u3'], /--recommender r2end: unknown/);
   const report = runCli(['report', '--work', work]);
   assert.doesNotMatch(readFileSync(report.stdout.trim(), 'utf8'), /<td>r2end<\/td>/, 'no stale metrics reported');
 
@@ -71,7 +72,10 @@ test('prepare --force with reordered items removes the models built on the old d
     ['evaluate', '--work', work, '--recommender', 'r2end', '--json'],
     otherData('r2end', `r2end train --work ${work}`),
   );
-  refused(['recommend', '--work', work, '--user', 'u3'], otherData('r2end', `r2end train --work ${work}`));
+  refused(
+    ['recommend', '--work', work, '--model', 'r2end', '--user', 'u3'],
+    otherData('r2end', `r2end train --work ${work}`),
+  );
   refused(
     ['evaluate', '--work', work, '--recommender', 'gru4rec'],
     otherData('gru4rec', `r2end train --work ${work} --model gru4rec --name gru4rec`),

@@ -193,8 +193,7 @@ export class R2ENDRecommender implements Recommender {
   async addItems(items: ReadonlyArray<{ row: number; item: Item }>): Promise<void> {
     if (items.length === 0) return;
     const m = this.model;
-    const e = this.itemVectors();
-    const eDim = e.length / (m.z.length / m.bundle.dim);
+    const { e, dim: eDim } = this.itemVectors();
     const vectors = await this.embedItems(items.map(({ item }) => itemText(item, m.bundle.verbalize.fields)));
     const rows = Math.max(m.z.length / m.bundle.dim, ...items.map(({ row }) => row + 1));
     const z = grow(m.z, rows * m.bundle.dim);
@@ -211,11 +210,11 @@ export class R2ENDRecommender implements Recommender {
     };
   }
 
-  /** e_i rows of every item (the frozen encoder's, before the projection). */
-  private itemVectors(): Float32Array {
+  /** e_i rows of every item (the frozen encoder's, before the projection), one row per z_i row. */
+  private itemVectors(): { e: Float32Array; dim: number } {
     const m = this.model;
     m.e ??= loadMatrix(join(this.dir, FILES.items), 'e').data;
-    return m.e;
+    return { e: m.e, dim: m.e.length / (m.z.length / m.bundle.dim) };
   }
 
   /**
@@ -226,17 +225,16 @@ export class R2ENDRecommender implements Recommender {
     const m = this.model;
     if (this.explainer === undefined) this.explainer = Explainer.load(this.ws, m.ds, this.dir, m.record) ?? null;
     if (!this.explainer || rows.length === 0) return rows.map(() => ({}));
-    const e = this.itemVectors();
-    const eDim = e.length / (m.z.length / m.bundle.dim);
+    const { e, dim: eDim } = this.itemVectors();
     const picked = new Float32Array(rows.length * eDim);
     rows.forEach((row, i) => picked.set(e.subarray(row * eDim, (row + 1) * eDim), i * eDim));
-    const why = await this.explainer.explain(picked, EXPLANATIONS);
+    const why = await this.explainer.explain(picked, REASONING_PER_ITEM);
     return why.map((reasoning) => ({ reasoning }));
   }
 }
 
 /** Reasoning texts given per recommended item. */
-const EXPLANATIONS = 3;
+export const REASONING_PER_ITEM = 3;
 
 function grow(a: Float32Array, length: number): Float32Array {
   if (length === a.length) return Float32Array.from(a);

@@ -10,7 +10,6 @@ export const LIMITS = {
   k: 100,
   itemsPerRequest: 100,
   searchResults: 50,
-  explanations: 3,
 } as const;
 
 /** A whole number in a query string: decimal digits only (no "0x10", "1e3" or " 5"). */

@@ -22,9 +22,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Workspace } from '../../src/data/workspace.js';
-import { saveEvaluation } from '../../src/eval/results.js';
 import { CLI, runCli } from '../support/cli.js';
-import { sequentialDataset, tempDir } from '../support/fixtures.js';
+import { saveZeroEvaluation, sequentialDataset, tempDir } from '../support/fixtures.js';
 import { startServer, trainedWorkspace, type Running } from '../serve/support.js';
 
 /**
@@ -612,18 +611,7 @@ async function build(state: State): Promise<string> {
     delete stages.bundle;
     writeFileSync(join(model, 'stages.json'), JSON.stringify(stages));
   }
-  if (state === 'zeroEvaluation') {
-    const ws = Workspace.open(w);
-    const metrics = Object.fromEntries(
-      ['HR@5', 'NDCG@5', 'HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR'].map((m) => [m, 0]),
-    );
-    // What an older evaluate stored for an empty dataset: NaN coverage, kept as null.
-    saveEvaluation(ws, {
-      ...{ recommender: 'pop', dataset: 'd', split: 'test', users: 0, items: 0, ties: '', exclude_seen: false },
-      ...{ metrics, longtail: { users: 0, 'HR@10': 0, 'NDCG@10': 0 }, 'coverage@10': NaN, seconds: 0, about: {} },
-    });
-    ws.close();
-  }
+  if (state === 'zeroEvaluation') saveZeroEvaluation(w);
   return w;
 }
 

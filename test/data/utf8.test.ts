@@ -6,7 +6,7 @@ import { readHistoryFile } from '../../src/rank/history-input.js';
 import { readConfigFile } from '../../src/util/config-layers.js';
 import { UserError } from '../../src/util/errors.js';
 import { decodeUtf8, illFormedField, textProblem } from '../../src/util/utf8.js';
-import { runCli } from '../support/cli.js';
+import { assertRefused, runCli } from '../support/cli.js';
 import { tempDir, writeDir } from '../support/fixtures.js';
 
 const bytes = (...parts: Array<string | number[]>) =>
@@ -39,14 +39,7 @@ function refused(files: Record<string, string | Buffer>, pattern: RegExp) {
   const data = tempDir();
   for (const [name, content] of Object.entries(files)) writeFileSync(join(data, name), content);
   const work = join(tempDir(), 'w');
-  const r = runCli(['prepare', '--data', data, '--work', work, '--kcore', '1']);
-  assert.equal(r.status, 2, r.stderr);
-  const lines = r.stderr
-    .trim()
-    .split('\n')
-    .filter((l) => !l.startsWith('reading '));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], pattern);
+  assertRefused(runCli(['prepare', '--data', data, '--work', work, '--kcore', '1']), pattern);
 }
 
 const ITEMS = '{"item_id": "a", "title": "A"}\n{"item_id": "b", "title": "B"}\n';

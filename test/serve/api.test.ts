@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadDataset } from '../../src/data/dataset.js';
 import { Workspace } from '../../src/data/workspace.js';
-import { LIMITS } from '../../src/serve/schemas.js';
+import { REASONING_PER_ITEM } from '../../src/r2end/recommender.js';
 import { loadTeacherOutputs } from '../../src/teacher/outputs.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/fixtures.js';
@@ -82,7 +82,7 @@ test('GET /v1/users/:id/recommendations matches `r2end recommend --user`, with e
   // Each item: the nearest training users' reasoning texts (the fixture has more than enough), nearest first.
   for (const it of r.body.items) {
     const why: Array<{ user_id: string; text: string; similarity: number }> = it.explanations;
-    assert.equal(why.length, LIMITS.explanations, it.item_id);
+    assert.equal(why.length, REASONING_PER_ITEM, it.item_id);
     assert.equal(new Set(why.map((x) => x.user_id)).size, why.length, 'distinct users');
     why.forEach((x, j) => {
       assert.equal(x.text, reasoning.get(ds.userIndex.get(x.user_id)!), `the reasoning text of ${x.user_id}`);

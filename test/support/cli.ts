@@ -1,4 +1,5 @@
 // The compiled CLI, run as a child process.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,4 +30,19 @@ export function runCliAsync(args: string[], env: Record<string, string | undefin
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/**
+ * A refused command: exit 2 and exactly one stderr line matching `pattern`, with no stack trace.
+ * prepare's own `reading FILE` lines (said before it reads far enough to refuse) do not count.
+ */
+export function assertRefused(r: CliResult, pattern: RegExp): void {
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('reading '));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }

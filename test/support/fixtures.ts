@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { prepare } from '../../src/data/prepare.js';
 import { Workspace } from '../../src/data/workspace.js';
+import { saveEvaluation } from '../../src/eval/results.js';
 import { sharedDir } from '../../src/util/paths.js';
 
 // Removed at process exit rather than after each test file's hooks: workspaces are cached and
@@ -109,4 +110,17 @@ export async function sharedWorkspace(name: string): Promise<Workspace> {
     prepared.set(name, dir);
   }
   return Workspace.open(dir);
+}
+
+/** Stores in the workspace `work` what an older evaluate stored for an empty dataset: 0 users, NaN coverage (kept as null). */
+export function saveZeroEvaluation(work: string): void {
+  const ws = Workspace.open(work);
+  const metrics = Object.fromEntries(
+    ['HR@5', 'NDCG@5', 'HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR'].map((m) => [m, 0]),
+  );
+  saveEvaluation(ws, {
+    ...{ recommender: 'pop', dataset: 'd', split: 'test', users: 0, items: 0, ties: '', exclude_seen: false },
+    ...{ metrics, longtail: { users: 0, 'HR@10': 0, 'NDCG@10': 0 }, 'coverage@10': NaN, seconds: 0, about: {} },
+  });
+  ws.close();
 }

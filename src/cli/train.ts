@@ -203,7 +203,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'JSON configuration (defaults < file < flags)')
     .option(
       '--name <name>',
-      'model folder under WORK/models (default: r2end, r2end-<ablation>, sasrec, sasrec-ce, gru4rec, gru4rec-bce, repeat)',
+      'model folder under WORK/models (default: r2end, r2end-<ablation>, sasrec, sasrec-bce, gru4rec, gru4rec-bce, repeat)',
     )
     .addOption(new Option('--ablation <what>', 'paper table 2 variants').choices([...ABLATIONS]))
     .option('--ratio <r>', 'share of training users whose reasoning is distilled (0, 1]')

@@ -57,12 +57,16 @@ export type SequentialConfig = z.infer<typeof sequentialConfigSchema>;
 
 const COMMON = { lr: 1e-3, beta2: 0.98, batchSize: 128, maxLength: 50, epochs: 200, seed: 42, device: 'cpu' } as const;
 
-/** Each model's defaults: SASRec's are the paper's for sparse Amazon data. */
+/**
+ * Each model's defaults. SASRec's architecture is the paper's for sparse Amazon data; its loss is
+ * softmax cross-entropy over all items (RecBole's default), far stronger than the paper's BCE with
+ * one sampled negative, which stays available as `loss: 'bce'`.
+ */
 export const DEFAULTS: Record<
   SequentialKind,
   Omit<SequentialConfig, 'model' | 'evalEvery' | 'patience' | 'precision'>
 > = {
-  sasrec: { ...COMMON, loss: 'bce', hidden: 50, blocks: 2, heads: 1, dropout: 0.5 },
+  sasrec: { ...COMMON, loss: 'ce', hidden: 50, blocks: 2, heads: 1, dropout: 0.5 },
   gru4rec: { ...COMMON, loss: 'ce', hidden: 64, dropout: 0.3 },
 };
 

@@ -83,6 +83,51 @@ async function partScores(
   return out;
 }
 
+/** The cut-off of the validation metrics weights are chosen by (NDCG@10, HR@10). */
+const CUTOFF = 10;
+
+/**
+ * One item's combined score, in exactly the float32 arithmetic of `HybridRecommender.score`
+ * (parts in order, each product added and rounded to float32), so validation sees the ties the
+ * saved hybrid will have.
+ */
+function combinedAt(rows: readonly Float32Array[], weights: readonly number[], j: number): number {
+  let v = 0;
+  for (let p = 0; p < rows.length; p++) if (weights[p] !== 0) v = Math.fround(v + weights[p] * rows[p][j]);
+  return v;
+}
+
+/**
+ * The items that can score at least as high as the target under some weights of the simplex:
+ * those at or above the target in some part, or so close below it that float32 rounding of the
+ * sum could tie them (each of the parts' additions rounds by at most half an ulp of the largest
+ * magnitude). Every other item stays strictly below the target for every weight vector, so only
+ * these are counted; best candidates first (by the equal-weight sum), so a weight vector that
+ * puts ten items above the target is settled early.
+ */
+function contenders(rows: readonly Float32Array[], target: number): Int32Array {
+  let magnitude = 1;
+  for (const row of rows) for (let j = 0; j < row.length; j++) magnitude = Math.max(magnitude, Math.abs(row[j]));
+  const slack = -4 * rows.length * magnitude * 2 ** -23;
+  const found: number[] = [];
+  const ahead: number[] = [];
+  for (let j = 0; j < rows[0].length; j++) {
+    let most = -Infinity;
+    let sum = 0;
+    for (const row of rows) {
+      const d = row[j] - row[target];
+      most = Math.max(most, d);
+      sum += d;
+    }
+    if (most >= slack) {
+      found.push(j);
+      ahead.push(sum);
+    }
+  }
+  const order = Int32Array.from(found.keys()).sort((a, b) => ahead[b] - ahead[a]);
+  return order.map((k) => found[k]);
+}
+
 /** Every weight vector on the simplex with the given step (weights sum to 1). */
 export function weightGrid(parts: number, step: number): number[][] {
   const units = Math.round(1 / step);
@@ -151,9 +196,10 @@ export class HybridRecommender implements Recommender {
     if (!this.cold) throw new Error('HybridRecommender.score before fit');
     const scores = await partScores(this.parts, histories, this.width, this.cold);
     const out = new Float32Array(histories.length * this.width);
+    const weights = this.weights.map(Math.fround);
     scores.forEach((s, p) => {
-      const w = this.weights[p];
-      for (let j = 0; j < out.length; j++) out[j] += w * s[j];
+      const w = weights[p];
+      if (w !== 0) for (let j = 0; j < out.length; j++) out[j] += w * s[j];
     });
     return out;
   }
@@ -218,24 +264,22 @@ export async function chooseWeights(
       items,
       cold,
     );
-    const combined = new Float32Array(items);
     cases.forEach((c, r) => {
       const rows = scores.map((s) => s.subarray(r * items, (r + 1) * items));
+      const rivals = contenders(rows, c.target);
       grid.forEach((weights, g) => {
-        combined.fill(0);
-        rows.forEach((row, p) => {
-          const w = Math.fround(weights[p]);
-          if (w !== 0) for (let j = 0; j < items; j++) combined[j] += w * row[j];
-        });
-        const t = combined[c.target];
+        const w = weights.map(Math.fround);
+        const t = combinedAt(rows, w, c.target);
         let greater = 0;
         let equal = 0;
-        for (let j = 0; j < items; j++) {
-          greater += +(combined[j] > t);
-          equal += +(combined[j] === t);
+        for (const j of rivals) {
+          const v = combinedAt(rows, w, j);
+          // Ten items above the target already make both metrics 0: the rest cannot change them.
+          if (v > t && ++greater === CUTOFF) break;
+          equal += +(v === t && j !== c.target);
         }
-        ndcg[g] += expectedNdcg(greater, equal - 1, 10);
-        hit[g] += expectedHit(greater, equal - 1, 10);
+        ndcg[g] += expectedNdcg(greater, equal, CUTOFF);
+        hit[g] += expectedHit(greater, equal, CUTOFF);
       });
     });
     progress.tick(cases.length);

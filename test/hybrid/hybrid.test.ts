@@ -6,7 +6,9 @@ import { loadDataset, trainCounts } from '../../src/data/dataset.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { chooseWeights, HybridRecommender, weightGrid } from '../../src/hybrid/hybrid.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
+import { RepeatRecommender } from '../../src/baselines/repeat.js';
 import { runCli } from '../support/cli.js';
+import { sharedWorkspace } from '../support/fixtures.js';
 import { contractDataset, contractWorkspace, recommenderContract } from '../rank/contract.js';
 
 recommenderContract(
@@ -50,6 +52,29 @@ test('validation metrics of a part alone agree with the evaluator, and the best 
   }
   const best = Math.max(...chosen.validation.map((v) => v['NDCG@10']));
   assert.equal(chosen.validation.find((v) => v.weights === chosen.weights)!['NDCG@10'], best);
+});
+
+test('every weight vector tried scores on validation exactly what the evaluator gives that hybrid', async () => {
+  // beauty_mini (1,267 items): most targets have ten items above them, so the search settles
+  // weight vectors early and counts only the items that can reach the target; the evaluator
+  // scores every item of every user. Three parts, one of them with many exact ties (pop).
+  const ws = await sharedWorkspace('beauty_mini');
+  const ds = loadDataset(ws);
+  ws.close();
+  const parts = [new ItemKnnRecommender(), new PopRecommender(), new RepeatRecommender(0.8)];
+  for (const p of parts) await p.fit(ds);
+  const chosen = await chooseWeights(parts, ds, { step: 0.25, silent: true });
+  assert.equal(chosen.validation.length, 15);
+  for (const v of chosen.validation) {
+    const hybrid = new HybridRecommender('h', parts, v.weights);
+    await hybrid.fit(ds);
+    const direct = await evaluate(hybrid, ds, { split: 'valid', silent: true });
+    assert.ok(
+      Math.abs(v['NDCG@10'] - direct.metrics['NDCG@10']) < 1e-12 &&
+        Math.abs(v['HR@10'] - direct.metrics['HR@10']) < 1e-12,
+      `weights ${v.weights}: NDCG@10 ${v['NDCG@10']} vs ${direct.metrics['NDCG@10']}, HR@10 ${v['HR@10']} vs ${direct.metrics['HR@10']}`,
+    );
+  }
 });
 
 /** A text-like part that prefers one item, and an ID part that cannot know items without training data. */

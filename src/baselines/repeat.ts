@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkTrainedOn, datasetFingerprint, evalCase, trainCounts, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
@@ -87,10 +88,21 @@ export class RepeatRecommender implements Recommender {
 export async function trainRepeat(
   ws: Workspace,
   ds: Dataset,
-  options: { name: string; decays?: readonly number[]; log?: (line: string) => void },
+  options: { name: string; decays?: readonly number[]; fresh?: boolean; log?: (line: string) => void },
 ): Promise<RepeatSpec> {
+  const decays = options.decays ?? DECAYS;
+  const published = resolvePublished(ws, options.name);
+  if (!options.fresh && published && existsSync(join(published, REPEAT_FILE))) {
+    // The choice depends only on the data and the decays tried: the same model again.
+    const spec = readRepeatSpec(published);
+    const same = spec.validation.map((v) => v.decay).join() === decays.join();
+    if (same && spec.fingerprint === datasetFingerprint(ds)) {
+      options.log?.(`repeat: ${options.name} is already trained on this data (--fresh trains it again)`);
+      return spec;
+    }
+  }
   const validation: RepeatSpec['validation'] = [];
-  for (const decay of options.decays ?? DECAYS) {
+  for (const decay of decays) {
     const rec = new RepeatRecommender(decay, options.name);
     await rec.fit(ds);
     const { metrics } = await evaluate(rec, ds, { split: 'valid', silent: true });

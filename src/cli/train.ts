@@ -141,15 +141,18 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
 /** Flags `--model repeat` reads: it has one setting, the decay, and chooses it on validation. */
 const REPEAT_FLAGS = ['work', 'model', 'name', 'fresh'];
 
-/** `train --model repeat`: the decay of the repeat model chosen on validation; seconds, so never resumed. */
+/** `train --model repeat`: the decay of the repeat model chosen on validation; skipped when already trained on this data. */
 async function trainRepeatModel(o: Record<string, string | undefined>): Promise<void> {
   const foreign = Object.keys(o).find((key) => o[key] !== undefined && !REPEAT_FLAGS.includes(key));
   if (foreign) throw new UserError(`${flagName(foreign)} does not apply to --model repeat`);
   const name = parseModelName('--name', o.name ?? 'repeat');
   const ws = Workspace.open(o.work!);
   try {
-    if (o.fresh) rmSync(ws.path('models', name), { recursive: true, force: true });
-    const spec = await trainRepeat(ws, loadDataset(ws), { name, log: (l) => process.stderr.write(`${l}\n`) });
+    const spec = await trainRepeat(ws, loadDataset(ws), {
+      name,
+      fresh: Boolean(o.fresh),
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
     const best = spec.validation.find((v) => v.decay === spec.decay)!;
     process.stdout.write(
       `model ${name} in ${ws.path('models', name)} (repeat, decay ${spec.decay}; validation NDCG@10 ${best['NDCG@10'].toFixed(4)}, HR@10 ${best['HR@10'].toFixed(4)}; ` +

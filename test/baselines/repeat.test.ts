@@ -55,6 +55,19 @@ const repeatFixture = () =>
     return { ws, ds, spec: await trainRepeat(ws, ds, { name: 'repeat' }) };
   }));
 
+test('training again on the same data keeps the published model; fresh trains it anew', async () => {
+  const ws = await repeatWorkspace();
+  const ds = loadDataset(ws);
+  const spec = await trainRepeat(ws, ds, { name: 'repeat' });
+  const again = await trainRepeat(ws, ds, { name: 'repeat' });
+  assert.equal(again.created, spec.created, 'the same training, not a new one');
+  const other = await trainRepeat(ws, ds, { name: 'repeat', decays: [0.5, 1] });
+  assert.notEqual(other.created, spec.created, 'other decays to try: trained again');
+  const fresh = await trainRepeat(ws, ds, { name: 'repeat', fresh: true });
+  assert.notEqual(fresh.created, other.created);
+  assert.deepEqual({ ...fresh, created: spec.created }, spec, 'the same choice, made again');
+});
+
 test('on the repeat fixture every validation and test target repeats a history item', async () => {
   const { ds } = await repeatFixture();
   for (const split of ['valid', 'test'] as const)

@@ -189,10 +189,10 @@ async function main() {
   // The sequential partners (trained by the sequential bench, copied in) are evaluated here too,
   // so every row of the comparison comes from one run.
   evaluateAll(
-    ['sasrec', 'sasrec-ce'].filter((m) => existsSync(join(work, 'models', m))),
+    ['sasrec', 'sasrec-bce'].filter((m) => existsSync(join(work, 'models', m))),
     results,
   );
-  for (const partners of [['itemknn'], ['sasrec-ce'], ['sasrec'], ['sasrec-ce', 'itemknn']]) {
+  for (const partners of [['itemknn'], ['sasrec'], ['sasrec-bce'], ['sasrec', 'itemknn']]) {
     if (partners.some((p) => p !== 'itemknn' && !existsSync(join(work, 'models', p)))) continue;
     const name = `hybrid-r2end-${partners.join('-')}`;
     const started = performance.now();

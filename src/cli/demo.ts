@@ -8,13 +8,15 @@ import { UserError } from '../util/errors.js';
 import { findShared } from '../util/paths.js';
 
 const DEMO_DATASET = 'beauty_mini';
+/** The demo's hybrid: every model family it trains, weighted on validation. */
+const HYBRID_PARTS = ['r2end', 'sasrec', 'itemknn', 'repeat'];
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export function register(program: Command): void {
   program
     .command('demo')
     .description(
-      `prepare -> teach (template) -> train -> evaluate -> report on a small real dataset (default: ${DEMO_DATASET} from ../shared/datasets)`,
+      `prepare -> teach (template) -> train R2END, SASRec, repeat and their hybrid -> evaluate -> report on a small real dataset (default: ${DEMO_DATASET} from ../shared/datasets)`,
     )
     .option('--data <dir>', 'dataset folder')
     .option('--work <dir>', 'workspace folder; re-running resumes from what is there', 'r2end-demo')
@@ -38,9 +40,16 @@ export function register(program: Command): void {
           ['teach', '--work', work, '--backend', 'template'],
         ],
         ['train: targets, distillation, items, projection (resumes where it stopped)', ['train', '--work', work]],
-        ['evaluate: most popular', ['evaluate', '--work', work, '--recommender', 'pop']],
-        ['evaluate: item kNN', ['evaluate', '--work', work, '--recommender', 'itemknn']],
-        ['evaluate: R2END (no LLM at inference)', ['evaluate', '--work', work, '--recommender', 'r2end']],
+        ['train: SASRec (softmax cross-entropy)', ['train', '--work', work, '--model', 'sasrec']],
+        ['train: the repeat model (decay chosen on validation)', ['train', '--work', work, '--model', 'repeat']],
+        [
+          'hybrid: R2END + SASRec + item kNN + repeat, weights chosen on validation',
+          ['hybrid', '--work', work, '--parts', HYBRID_PARTS.join(','), '--name', 'hybrid'],
+        ],
+        ...['pop', 'itemknn', 'repeat', 'sasrec', 'r2end', 'hybrid'].map((r): [string, string[]] => [
+          `evaluate: ${r}`,
+          ['evaluate', '--work', work, '--recommender', r],
+        ]),
         ['report', ['report', '--work', work]],
       ];
       steps.forEach(([what, args], i) => {
@@ -49,6 +58,9 @@ export function register(program: Command): void {
         if (r.status !== 0)
           throw new UserError(`demo stopped: \`r2end ${args.join(' ')}\` exited with ${r.status ?? r.signal}`);
       });
+      process.stderr.write(
+        `\nreport: ${join(work, 'reports', 'report.html')}\nserve the best model (by validation NDCG@10): r2end serve --work ${work}\n`,
+      );
     });
 }
 

@@ -102,30 +102,30 @@ function combinedAt(rows: readonly Float32Array[], weights: readonly number[], j
  * those at or above the target in some part, or so close below it that float32 rounding of the
  * sum could tie them (each of the parts' additions rounds by at most half an ulp of the largest
  * magnitude). Every other item stays strictly below the target for every weight vector, so only
- * these are counted; best candidates first (by the equal-weight sum), so a weight vector that
- * puts ten items above the target is settled early.
+ * these are counted.
  */
-function contenders(rows: readonly Float32Array[], target: number): Int32Array {
+function contenders(
+  rows: readonly Float32Array[],
+  target: number,
+  scratch: { most: Float64Array; found: Int32Array },
+): Int32Array {
+  const n = rows[0].length;
+  const { most, found } = scratch;
+  most.fill(-Infinity);
   let magnitude = 1;
-  for (const row of rows) for (let j = 0; j < row.length; j++) magnitude = Math.max(magnitude, Math.abs(row[j]));
-  const slack = -4 * rows.length * magnitude * 2 ** -23;
-  const found: number[] = [];
-  const ahead: number[] = [];
-  for (let j = 0; j < rows[0].length; j++) {
-    let most = -Infinity;
-    let sum = 0;
-    for (const row of rows) {
-      const d = row[j] - row[target];
-      most = Math.max(most, d);
-      sum += d;
-    }
-    if (most >= slack) {
-      found.push(j);
-      ahead.push(sum);
+  for (const row of rows) {
+    const t = row[target];
+    for (let j = 0; j < n; j++) {
+      const v = row[j];
+      if (v > magnitude) magnitude = v;
+      else if (-v > magnitude) magnitude = -v;
+      if (v - t > most[j]) most[j] = v - t;
     }
   }
-  const order = Int32Array.from(found.keys()).sort((a, b) => ahead[b] - ahead[a]);
-  return order.map((k) => found[k]);
+  const slack = -4 * rows.length * magnitude * 2 ** -23;
+  let count = 0;
+  for (let j = 0; j < n; j++) if (most[j] >= slack) found[count++] = j;
+  return found.subarray(0, count);
 }
 
 /** Every weight vector on the simplex with the given step (weights sum to 1). */
@@ -249,6 +249,7 @@ export async function chooseWeights(
   const users = options.users ?? Array.from(ds.userIds.keys());
   const items = ds.items.length;
   const cold = coldItems(ds);
+  const scratch = { most: new Float64Array(items), found: new Int32Array(items) };
   const ndcg = new Float64Array(grid.length);
   const hit = new Float64Array(grid.length);
   const progress = new Progress('hybrid: weights on validation', users.length, {
@@ -266,7 +267,7 @@ export async function chooseWeights(
     );
     cases.forEach((c, r) => {
       const rows = scores.map((s) => s.subarray(r * items, (r + 1) * items));
-      const rivals = contenders(rows, c.target);
+      const rivals = contenders(rows, c.target, scratch);
       grid.forEach((weights, g) => {
         const w = weights.map(Math.fround);
         const t = combinedAt(rows, w, c.target);

@@ -729,10 +729,10 @@ const HTTP_CASES: HttpCase[] = [
     error: /user "nobody" is not a user/,
   },
   {
-    name: 'an added item without a title',
+    name: 'an added item with a title that is not a string',
     method: 'POST',
     path: '/v1/items',
-    body: '{"items": [{"item_id": "n1"}]}',
+    body: '{"items": [{"item_id": "n1", "title": 7}]}',
     type: 'application/json',
     status: 400,
     error: /field "items\.0\.title"/,

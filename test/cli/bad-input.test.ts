@@ -654,6 +654,32 @@ const CLI_CASES: CliCase[] = [
     expect: /--out: empty/,
   },
   {
+    name: 'export into a folder that is not empty',
+    state: 'prepared',
+    files: { 'out/notes.txt': 'mine' },
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out'],
+    expect: /--out out: exists and is not empty; use --force to replace it/,
+  },
+  {
+    name: 'export over a file',
+    state: 'prepared',
+    files: { out: 'mine' },
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out', '--force'],
+    expect: /--out out: exists and is not a folder/,
+  },
+  {
+    name: 'export in an unknown format',
+    state: 'prepared',
+    args: ['export', '--work', 'w', '--format', 'parquet', '--out', 'out'],
+    expect: /option '--format <format>' argument 'parquet' is invalid/,
+  },
+  {
+    name: 'export before prepare',
+    state: 'unprepared',
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out'],
+    expect: /--work w: no prepared dataset \(an earlier prepare did not finish\)/,
+  },
+  {
     name: 'evaluate with a cut item index',
     state: 'trained',
     files: { 'w/models/r2end/index.safetensors': Buffer.alloc(40) },

@@ -181,7 +181,7 @@ function roundTripData(): string {
   const items = Array.from({ length: 7 }, (_, i) =>
     JSON.stringify({
       item_id: `i${i}`,
-      title: i === 3 ? null : `Item  ${i}, "quoted" L'Oreal`,
+      title: i === 3 ? null : `Item  ${i}, "quoted" L'Oreal `, // spaces kept as written
       categories:
         i === 5
           ? []

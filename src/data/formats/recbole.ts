@@ -146,9 +146,10 @@ async function* readItems(file: string, idColumn: string, notes: string[]): Asyn
   for await (const { line, values } of readTable(file, layout, onHeader)) {
     const itemId = values[id];
     if (!itemId) throw new UserError(`${name} line ${line}: field "${idColumn}" is empty`);
+    // Values as written (a title may end in a space); brand and description empty are none.
     const text = (role: keyof typeof RECBOLE_ITEM_FIELDS) => {
       const at = roles.get(role);
-      return at === undefined ? '' : values[at].trim();
+      return at === undefined ? '' : values[at];
     };
     const at = roles.get('categories');
     const categories = at === undefined ? [] : parseCategories(values[at], types.get(h.names[at])!);
@@ -157,8 +158,8 @@ async function* readItems(file: string, idColumn: string, notes: string[]): Asyn
         id: itemId,
         title: text('title'),
         categories: categories.length ? [categories] : [],
-        brand: text('brand') || null,
-        description: text('description') || null,
+        brand: text('brand').trim() || null,
+        description: text('description').trim() || null,
       },
       line,
     };

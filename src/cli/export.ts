@@ -14,7 +14,7 @@ export function register(program: Command): void {
       '--out <dir>',
       'folder to write, named as the dataset (RecBole reads DIR/NAME.inter as dataset NAME)',
     )
-    .option('--force', 'replace the folder if it exists and is not empty')
+    .option('--force', 'replace an earlier export in that folder (never a folder holding other files)')
     .option('--json', 'print what was written as JSON')
     .action((o) => {
       if (o.out.trim() === '') throw new UserError('--out: empty, expected a folder');

@@ -2,7 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeFolderAtomic } from '../io/atomic.js';
 import { UserError } from '../util/errors.js';
-import { formatCategories, RECBOLE_COLUMNS } from './formats/recbole.js';
+import { formatCategories, RECBOLE_COLUMNS, RECBOLE_FILE } from './formats/recbole.js';
 import type { Workspace } from './workspace.js';
 
 export interface RecboleExport {
@@ -53,6 +53,8 @@ class LineWriter {
  * categories, brand and description. Written into a temporary folder renamed into place.
  */
 export function exportRecbole(ws: Workspace, out: string, force = false): RecboleExport {
+  // --force replaces an earlier export, never a folder holding anything else.
+  const replaceable = (entry: string) => RECBOLE_FILE.test(entry);
   const dataset = basename(resolve(out));
   let flattenedTexts = 0;
   const text = (s: string | null) => {
@@ -70,7 +72,7 @@ export function exportRecbole(ws: Workspace, out: string, force = false): Recbol
   };
   const db = ws.db;
   const ratings = db.prepare('SELECT EXISTS (SELECT 1 FROM interactions WHERE rating IS NOT NULL)').pluck().get() === 1;
-  return writeFolderAtomic(out, '--out', force, (tmp) => {
+  return writeFolderAtomic(out, '--out', { force, replaceable }, (tmp) => {
     const { user, item, time, rating } = RECBOLE_COLUMNS;
     const inter = new LineWriter(join(tmp, `${dataset}.inter`));
     inter.line([`${user}:token`, `${item}:token`, `${time}:float`, ...(ratings ? [`${rating}:float`] : [])]);

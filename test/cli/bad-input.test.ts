@@ -661,6 +661,13 @@ const CLI_CASES: CliCase[] = [
     expect: /--out out: exists and is not empty; use --force to replace it/,
   },
   {
+    name: 'export --force over a folder holding other files',
+    state: 'prepared',
+    files: { 'out/notes.txt': 'mine' },
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out', '--force'],
+    expect: /--out out: holds notes\.txt, which this command did not write; not replaced even with --force/,
+  },
+  {
     name: 'export over a file',
     state: 'prepared',
     files: { out: 'mine' },

@@ -246,19 +246,26 @@ test('round trip: prepare (plain) -> export RecBole -> prepare (recbole) gives t
   assert.equal(b.items[a.itemIndex.get('i3')!].title, '');
 });
 
-test('export writes a new folder or replaces one with force, never a non-empty one without', async () => {
+test('export writes a new folder, replaces an earlier export with force, and never a folder holding other files', async () => {
   const { ws } = await prepared(roundTripData(), { kcore: 3 });
   const out = join(tempDir(), 'ds');
   mkdirSync(out);
-  writeFileSync(join(out, 'notes.txt'), 'mine');
+  writeFileSync(join(out, 'ds.inter'), 'an earlier export');
   assert.throws(
     () => exportRecbole(ws, out),
     /^UserError: --out .*ds: exists and is not empty; use --force to replace it$/,
   );
-  assert.deepEqual(readdirSync(out), ['notes.txt']);
+  assert.deepEqual(readdirSync(out), ['ds.inter']);
   exportRecbole(ws, out, true);
   assert.deepEqual(readdirSync(out).sort(), ['ds.inter', 'ds.item']);
+  assert.match(readFileSync(join(out, 'ds.inter'), 'utf8'), /^user_id:token\t/);
   assert.ok(!existsSync(`${out}.old-${process.pid}`) && !existsSync(`${out}.tmp-${process.pid}`));
+  writeFileSync(join(out, 'notes.txt'), 'mine');
+  assert.throws(
+    () => exportRecbole(ws, out, true),
+    /^UserError: --out .*ds: holds notes\.txt, which this command did not write; not replaced even with --force$/,
+  );
+  assert.deepEqual(readdirSync(out).sort(), ['ds.inter', 'ds.item', 'notes.txt']);
   const file = join(tempDir(), 'file');
   writeFileSync(file, 'x');
   assert.throws(() => exportRecbole(ws, file, true), /^UserError: --out .*file: exists and is not a folder$/);

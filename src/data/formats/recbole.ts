@@ -31,6 +31,9 @@ export const RECBOLE_ITEM_FIELDS = {
   description: ['description'],
 } as const;
 
+/** The names of RecBole atomic files (gzipped or not). */
+export const RECBOLE_FILE = /\.(inter|item|user|kg|link|net)(\.gz)?$/;
+
 /** The atomic files of one dataset in `dir`: its `.inter`, the `.item` of the same name if any. */
 export function findRecbole(dir: string): { inter: string; item?: string; unread: string[] } | undefined {
   const files = readdirSync(dir);
@@ -42,9 +45,7 @@ export function findRecbole(dir: string): { inter: string; item?: string; unread
     );
   const base = inters[0].replace(/\.inter(\.gz)?$/, '');
   const item = findFile(dir, `${base}.item`);
-  const unread = files.filter(
-    (f) => /\.(user|kg|link|net)(\.gz)?$/.test(f) || (/\.item(\.gz)?$/.test(f) && join(dir, f) !== item),
-  );
+  const unread = files.filter((f) => RECBOLE_FILE.test(f) && f !== inters[0] && join(dir, f) !== item);
   return { inter: join(dir, inters[0]), item, unread };
 }
 

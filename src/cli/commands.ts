@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as demo } from './demo.js';
 import { register as encode } from './encode.js';
 import { register as evaluate } from './evaluate.js';
+import { register as exportData } from './export.js';
 import { register as hybrid } from './hybrid.js';
 import { register as prepare } from './prepare.js';
 import { register as recommend } from './recommend.js';
@@ -13,6 +14,7 @@ import { register as train } from './train.js';
 /** Every CLI command registers itself from its own file (src/cli/<name>.ts). */
 export const commands: Array<(program: Command) => void> = [
   prepare,
+  exportData,
   teach,
   train,
   hybrid,

@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { COLUMNS_FLAG_SHAPE, parseColumnMap } from '../data/formats/csv.js';
+import { SOURCE_FORMATS } from '../data/formats/source.js';
 import { TIMESTAMP_UNITS } from '../data/formats/timestamps.js';
 import { prepare, type PrepareReport } from '../data/prepare.js';
 import { Workspace } from '../data/workspace.js';
@@ -26,15 +28,28 @@ function discardDerived(ws: Workspace): string | undefined {
   return parts.length ? `removed what was built on the replaced data: ${parts.join('; ')}` : undefined;
 }
 
+/** The fields --columns must name for --format csv (a RecBole file has defaults for each). */
+const CSV_KEYS = ['user', 'item', 'time'];
+
 export function register(program: Command): void {
   program
     .command('prepare')
     .description('read a dataset, k-core filter, split leave-one-out, and store it in a workspace')
-    .requiredOption('--data <dir>', 'dataset folder (plain, Amazon 2014/2018 dump, or Yelp)')
+    .requiredOption(
+      '--data <dir>',
+      'dataset folder: plain, Amazon 2014/2018 or 2023 dump, Yelp, RecBole atomic files, MovieLens (ml-100k, ml-1m, ml-latest, ml-20m ...); for csv also a single file',
+    )
     .requiredOption('--work <dir>', 'workspace folder (created if missing)')
     .addOption(
-      new Option('--format <format>', 'dataset format').choices(['auto', 'plain', 'amazon', 'yelp']).default('auto'),
+      new Option('--format <format>', 'dataset format (auto: from the files; csv is never guessed)')
+        .choices(['auto', ...SOURCE_FORMATS])
+        .default('auto'),
     )
+    .option(
+      '--columns <map>',
+      `csv: the header columns holding each field, ${COLUMNS_FLAG_SHAPE} (e.g. user=uid,item=sku,time=ts); recbole: names other than user_id, item_id, timestamp, rating`,
+    )
+    .option('--items <file>', 'csv: item records as JSON lines like items.jsonl (without: items have only their ids)')
     .option('--kcore <k>', 'iterative k-core: keep users and items with at least k interactions', '5')
     .addOption(
       new Option('--missing-meta <what>', 'interactions whose item has no metadata')
@@ -42,9 +57,10 @@ export function register(program: Command): void {
         .default('error'),
     )
     .addOption(
-      new Option('--timestamp-unit <unit>', 'how numeric timestamps are written: Unix seconds or milliseconds')
-        .choices([...TIMESTAMP_UNITS])
-        .default('s'),
+      new Option(
+        '--timestamp-unit <unit>',
+        'how numeric timestamps are written: Unix seconds (default) or milliseconds (Amazon 2023: always milliseconds)',
+      ).choices([...TIMESTAMP_UNITS]),
     )
     .option('--name <name>', 'dataset name shown in reports (default: the folder name)')
     .option('--force', 'replace a dataset already prepared in this workspace')
@@ -69,6 +85,9 @@ export function register(program: Command): void {
             kcore,
             missingMeta: o.missingMeta,
             timestampUnit: o.timestampUnit,
+            columns:
+              o.columns === undefined ? undefined : parseColumnMap(o.columns, o.format === 'csv' ? CSV_KEYS : []),
+            items: o.items,
             name: o.name,
           },
           (l) => process.stderr.write(`${l}\n`),
@@ -93,8 +112,9 @@ export function register(program: Command): void {
           `          ${kcore}-core: ${f.kcore.interactions} interactions, ${f.kcore.users} users, ${f.kcore.items} items (${f.kcore.rounds} rounds)`,
           `          fewer than 3 interactions (no leave-one-out split): ${f.tooShortForSplit.users} users, ${f.tooShortForSplit.interactions} interactions`,
           `          duplicate metadata records ignored: ${f.duplicateMetadata}`,
-          `kept      ${report.kept.interactions} interactions, ${report.kept.users} users, ${report.kept.items} items (${report.kept.withRatings} with ratings, ${report.kept.withReviews} with review text, ${report.kept.untitledItems} items without a title)`,
+          `kept      ${report.kept.interactions} interactions, ${report.kept.users} users, ${report.kept.items} items (${report.kept.withRatings} with ratings, ${report.kept.withReviews} with review text, ${report.kept.untitledItems} items without a title, ${report.kept.textlessItems} without any text${report.itemsFile === null ? ': no item file, items are known by their ids' : ''})`,
           `split     leave-one-out: ${report.kept.users} test, ${report.kept.users} validation, ${report.kept.interactions - 2 * report.kept.users} training interactions`,
+          ...report.notes.map((n) => `note      ${n}`),
         ].join('\n') + '\n',
       );
     });

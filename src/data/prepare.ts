@@ -2,23 +2,35 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { amazonSource, findAmazonFiles } from './formats/amazon.js';
+import { COLUMNS_FLAG_SHAPE, csvSource } from './formats/csv.js';
 import { findFile } from './formats/lines.js';
+import { findMovieLens, movieLensSource } from './formats/movielens.js';
 import { plainSource } from './formats/plain.js';
+import { findRecbole, recboleSource } from './formats/recbole.js';
 import type { DataSource, SourceFormat } from './formats/source.js';
+import type { ColumnMap } from './formats/table.js';
 import type { TimestampUnit } from './formats/timestamps.js';
 import { YELP_REVIEWS, yelpSource } from './formats/yelp.js';
 import type { DatasetInfo } from './dataset.js';
 import type { Item } from './types.js';
 import type { Workspace } from './workspace.js';
 
-export interface PrepareOptions {
+/** How a dataset is read: its folder (or file), format and what the format leaves open. */
+export interface SourceOptions {
   data: string;
   format: SourceFormat | 'auto';
+  /** How the numeric timestamps are written; they are stored as Unix seconds. Default: seconds. */
+  timestampUnit?: TimestampUnit;
+  /** csv: the columns holding user, item, time (and rating); recbole: other names than RecBole's defaults. */
+  columns?: Partial<ColumnMap>;
+  /** csv: a JSON-lines item file (the plain format's items.jsonl); without it items have only ids. */
+  items?: string;
+}
+
+export interface PrepareOptions extends SourceOptions {
   kcore: number;
   /** What to do with interactions whose item has no metadata record. */
   missingMeta: 'error' | 'drop';
-  /** How the numeric timestamps are written (plain, amazon); they are stored as Unix seconds. */
-  timestampUnit?: TimestampUnit;
   name?: string;
 }
 
@@ -26,7 +38,8 @@ export interface PrepareOptions {
 export interface PrepareReport {
   format: SourceFormat;
   interactionsFile: string;
-  itemsFile: string;
+  /** null: the dataset has no item file; items are known by their ids. */
+  itemsFile: string | null;
   read: { interactions: number; users: number; items: number; metadataRecords: number };
   filtered: {
     duplicateMetadata: number;
@@ -41,29 +54,58 @@ export interface PrepareReport {
     withReviews: number;
     withRatings: number;
     untitledItems: number;
+    /** Items with no title, categories, brand or description: an empty text for text models. */
+    textlessItems: number;
   };
+  /** What the reader noticed besides: fields it did not read, lines read in a fallback encoding. */
+  notes: string[];
 }
 
-export function openSource(data: string, format: SourceFormat | 'auto', unit: TimestampUnit = 's'): DataSource {
+export async function openSource(opts: SourceOptions): Promise<DataSource> {
+  const { data } = opts;
   if (data.trim() === '') throw new UserError('--data: empty, expected a dataset folder');
-  const dir = resolve(data);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--data ${data}: not a directory`);
-  const detected = format === 'auto' ? detectFormat(dir) : format;
-  if (detected === 'plain') return plainSource(dir, unit);
-  if (detected === 'amazon') return amazonSource(dir, unit);
-  if (unit !== 's')
-    throw new UserError(`--timestamp-unit ${unit}: only for numeric timestamps (plain, amazon); Yelp has dates`);
-  return yelpSource(dir);
+  const path = resolve(data);
+  if (!existsSync(path)) throw new UserError(`--data ${data}: not found, expected a dataset folder`);
+  const isDir = statSync(path).isDirectory();
+  if (!isDir && opts.format !== 'csv')
+    throw new UserError(`--data ${data}: not a directory (only --format csv reads a single file)`);
+  const format = opts.format === 'auto' ? detectFormat(path) : opts.format;
+  if (opts.columns && format !== 'csv' && format !== 'recbole')
+    throw new UserError(`--columns: only for --format csv or recbole (this dataset is ${format})`);
+  if (opts.items !== undefined && format !== 'csv')
+    throw new UserError(`--items: only for --format csv (the ${format} format names its own item file)`);
+  const unit = opts.timestampUnit;
+  if (unit !== undefined && format === 'yelp')
+    throw new UserError(`--timestamp-unit ${unit}: only for numeric timestamps; Yelp has dates`);
+  switch (format) {
+    case 'plain':
+      return plainSource(path, unit);
+    case 'amazon':
+    case 'amazon2023':
+      return amazonSource(path, opts.format === 'auto' ? 'auto' : format, unit);
+    case 'yelp':
+      return yelpSource(path);
+    case 'recbole':
+      return recboleSource(path, opts.columns ?? {}, unit ?? 's');
+    case 'movielens':
+      return movieLensSource(path, unit ?? 's');
+    case 'csv':
+      if (!opts.columns) throw new UserError(`--format csv needs --columns ${COLUMNS_FLAG_SHAPE}`);
+      return csvSource(path, opts.columns as ColumnMap, opts.items, unit ?? 's');
+  }
 }
 
+/** The format of a dataset folder, from the files it holds (an Amazon release from its first review). */
 function detectFormat(dir: string): SourceFormat {
   if (findFile(dir, 'interactions.csv')) return 'plain';
   if (findFile(dir, YELP_REVIEWS)) return 'yelp';
   if (findFile(dir, 'items.jsonl'))
     throw new UserError(`--data ${dir}: items.jsonl but no interactions.csv (the plain format needs both)`);
+  if (findRecbole(dir)) return 'recbole';
+  if (findMovieLens(dir)) return 'movielens';
   if (findAmazonFiles(dir)) return 'amazon';
   throw new UserError(
-    `--data ${dir}: no known dataset files (plain: interactions.csv + items.jsonl; amazon: reviews *.json.gz + meta_*.json.gz; yelp: ${YELP_REVIEWS})`,
+    `--data ${dir}: no known dataset files (plain: interactions.csv + items.jsonl; amazon, amazon2023: a reviews *.json[l][.gz] + meta_*.json[l][.gz]; yelp: ${YELP_REVIEWS}; recbole: NAME.inter [+ NAME.item]; movielens: ratings.dat + movies.dat, ratings.csv + movies.csv or u.data + u.item; any other CSV: --format csv --columns ...)`,
   );
 }
 
@@ -97,7 +139,7 @@ export async function prepare(
   opts: PrepareOptions,
   log: (line: string) => void = () => {},
 ): Promise<PrepareReport> {
-  const source = openSource(opts.data, opts.format, opts.timestampUnit);
+  const source = await openSource(opts);
 
   // Review text can be gigabytes: it goes to a staging table instead of memory (dropped on failure).
   ws.db.exec(
@@ -155,22 +197,31 @@ async function readFilterWrite(
   const interactionsName = basename(source.interactionsFile);
   if (n === 0) throw new UserError(`${interactionsName}: no interactions, only a header line`);
 
-  log(`reading ${source.itemsFile}`);
   const meta = new Array<Item | undefined>(itemIds.size);
   const metaOrder: number[] = [];
   let metadataRecords = 0;
   let duplicateMetadata = 0;
-  for await (const { item } of source.items()) {
-    metadataRecords++;
-    const i = itemIds.get(item.id);
-    if (i === undefined) continue;
-    if (meta[i]) {
-      duplicateMetadata++;
-      continue;
+  if (source.items) {
+    log(`reading ${source.items.file}`);
+    for await (const { item } of source.items.read()) {
+      metadataRecords++;
+      const i = itemIds.get(item.id);
+      if (i === undefined) continue;
+      if (meta[i]) {
+        duplicateMetadata++;
+        continue;
+      }
+      meta[i] = item;
+      metaOrder.push(i);
     }
-    meta[i] = item;
-    metaOrder.push(i);
+  } else {
+    // No item file: every item is known by its id alone, numbered in order of first appearance.
+    for (const [id, i] of itemIds) {
+      meta[i] = { id, title: '', categories: [], brand: null, description: null };
+      metaOrder.push(i);
+    }
   }
+  const itemsName = source.items ? basename(source.items.file) : '';
 
   const keep = new Uint8Array(n).fill(1);
   const itemNames = [...itemIds.keys()];
@@ -181,7 +232,7 @@ async function readFilterWrite(
     if (meta[i]) continue;
     if (opts.missingMeta === 'error') {
       throw new UserError(
-        `${interactionsName} line ${lines.values[r]}: item "${itemNames[i]}" has no metadata in ${basename(source.itemsFile)} (use --missing-meta drop to drop such interactions)`,
+        `${interactionsName} line ${lines.values[r]}: item "${itemNames[i]}" has no metadata in ${itemsName} (use --missing-meta drop to drop such interactions)`,
       );
     }
     keep[r] = 0;
@@ -190,7 +241,7 @@ async function readFilterWrite(
   }
   if (missingInteractions === n)
     throw new UserError(
-      `--missing-meta drop removed every interaction: no item of ${interactionsName} has a record in ${basename(source.itemsFile)}`,
+      `--missing-meta drop removed every interaction: no item of ${interactionsName} has a record in ${itemsName}`,
     );
 
   const densest = maxDegrees(users.values, items.values, keep, userIds.size, itemIds.size);
@@ -239,7 +290,8 @@ async function readFilterWrite(
     [...userIds.keys()],
   );
   const info: DatasetInfo = {
-    name: opts.name ?? basename(resolve(opts.data)),
+    // A single CSV file names the dataset without its extension.
+    name: opts.name ?? basename(resolve(opts.data)).replace(/\.(csv|tsv)(\.gz)?$/, ''),
     source: resolve(opts.data),
     format: source.format,
     kcore: opts.kcore,
@@ -251,7 +303,7 @@ async function readFilterWrite(
   return {
     format: source.format,
     interactionsFile: source.interactionsFile,
-    itemsFile: source.itemsFile,
+    itemsFile: source.items?.file ?? null,
     read: { interactions: n, users: userIds.size, items: itemIds.size, metadataRecords },
     filtered: {
       duplicateMetadata,
@@ -266,8 +318,20 @@ async function readFilterWrite(
       withReviews: report.withReviews,
       withRatings: report.withRatings,
       untitledItems: keptItems.filter((it) => it.title.trim() === '').length,
+      textlessItems: keptItems.filter(isTextless).length,
     },
+    notes: source.notes,
   };
+}
+
+/** An item with nothing a text model can read: no title, category, brand or description. */
+function isTextless(it: Item): boolean {
+  return (
+    it.title.trim() === '' &&
+    it.categories.every((path) => path.every((c) => c.trim() === '')) &&
+    !it.brand?.trim() &&
+    !it.description?.trim()
+  );
 }
 
 /**

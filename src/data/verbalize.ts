@@ -43,18 +43,34 @@ export function selectHistory(
   return picked.reverse();
 }
 
+/**
+ * How an item without a title is written: by the fields it has, and not at all when it has none
+ * (`omit`: the encoders' texts, where an id means nothing), or named by its id (`id`: prompts and
+ * pages, where an item must be recognisable and a line never empty).
+ */
+export type Untitled = 'omit' | 'id';
+
+/** An item's name for people: its title, or its id when it has none. */
+export function itemName(item: Item): string {
+  return item.title.trim() || `item ${item.id}`;
+}
+
 /** An item's metadata as one line of text: `Title (Category: A > B; Brand: X)`. */
-export function itemText(item: Item, fields: readonly ItemField[] = DEFAULT_VERBALIZE.fields): string {
+export function itemText(
+  item: Item,
+  fields: readonly ItemField[] = DEFAULT_VERBALIZE.fields,
+  untitled: Untitled = 'omit',
+): string {
   const parts: string[] = [];
   let title = '';
   for (const f of fields) {
-    if (f === 'title') title = item.title.trim();
+    if (f === 'title') title = untitled === 'id' ? itemName(item) : item.title.trim();
     else if (f === 'categories' && item.categories.length)
       parts.push(`Category: ${item.categories.map((p) => p.join(' > ')).join(', ')}`);
     else if (f === 'brand' && item.brand) parts.push(`Brand: ${item.brand}`);
     else if (f === 'description' && item.description) parts.push(`Description: ${item.description.trim()}`);
   }
-  if (!title) return parts.join('; ');
+  if (!title) return parts.length || untitled === 'omit' ? parts.join('; ') : itemName(item);
   return parts.length ? `${title} (${parts.join('; ')})` : title;
 }
 
@@ -65,11 +81,15 @@ export function isoDate(seconds: number): string {
 /** One history entry: a known item, or free text (a history given as text at inference). */
 export type HistoryEntry = { item: Item; timestamp: number } | { text: string; timestamp: number };
 
-/** The history text H_u: one line per selected interaction with its date and metadata. */
+/**
+ * The history text H_u: one line per selected interaction with its date and metadata. With
+ * `untitled: 'omit'`, an item with no text at all gives no line (a date alone says nothing).
+ */
 export function verbalizeHistory(
   entries: readonly HistoryEntry[],
   referenceTime: number,
   opts: VerbalizeOptions = DEFAULT_VERBALIZE,
+  untitled: Untitled = 'omit',
 ): string {
   const picked = selectHistory(
     entries.map((e) => e.timestamp),
@@ -78,10 +98,11 @@ export function verbalizeHistory(
   );
   if (opts.order === 'newest-first') picked.reverse();
   return picked
-    .map((p) => {
+    .flatMap((p) => {
       const e = entries[p];
-      const body = 'item' in e ? itemText(e.item, opts.fields) : e.text.trim();
-      return opts.dates ? `${isoDate(e.timestamp)}: ${body}` : body;
+      const body = 'item' in e ? itemText(e.item, opts.fields, untitled) : e.text.trim();
+      if (body === '') return [];
+      return [opts.dates ? `${isoDate(e.timestamp)}: ${body}` : body];
     })
     .join(opts.separator);
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeDirs } from '../io/dirs.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -28,7 +29,7 @@ export class Workspace {
         `--work ${dir}: no workspace there (expected ${file}); run \`r2end prepare --work ${dir}\` first`,
       );
     }
-    const createdDir = makeDirs(abs, dir);
+    const createdDir = makeDirs(abs, `--work ${dir}`);
     const createdDb = !existsSync(file);
     let db: Database.Database | undefined;
     try {
@@ -94,29 +95,6 @@ export class Workspace {
     else if (this.created.db)
       for (const suffix of ['', '-wal', '-shm']) rmSync(this.path(Workspace.DB_FILE + suffix), { force: true });
   }
-}
-
-/**
- * Creates a folder and its missing parents one at a time (a recursive mkdir loops forever where
- * mkdir answers ENOENT for a parent that exists, as in /proc); returns the topmost folder it made.
- */
-function makeDirs(abs: string, flag: string): string | undefined {
-  const missing: string[] = [];
-  let at = abs;
-  while (!existsSync(at)) {
-    missing.unshift(at);
-    at = dirname(at);
-  }
-  if (!statSync(at).isDirectory()) throw new UserError(`--work ${flag}: ${at} is not a folder`);
-  for (const d of missing) {
-    try {
-      mkdirSync(d);
-    } catch (error) {
-      if (missing[0] !== d) rmSync(missing[0], { recursive: true, force: true });
-      throw new UserError(`--work ${flag}: cannot create ${d} (${(error as NodeJS.ErrnoException).code})`);
-    }
-  }
-  return missing[0];
 }
 
 const SCHEMA = `

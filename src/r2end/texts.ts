@@ -29,10 +29,14 @@ export function prefix(ds: Dataset, user: number, end: number): History {
  * generated text; the order does not matter to a window that holds both.
  */
 export function withMetadata(metadata: string, text: string | undefined): string {
-  return text ? `${metadata}. ${text}` : metadata;
+  if (!text) return metadata;
+  return metadata ? `${metadata}. ${text}` : text;
 }
 
-/** e_i's text for every item: its metadata and, where the teacher wrote one, its description D_i. */
+/**
+ * e_i's text for every item: its metadata and, where the teacher wrote one, its description D_i;
+ * empty for an item with neither (its vector is the encoder's for no text).
+ */
 export function itemTexts(ds: Dataset, descriptions: ReadonlyMap<number, string>, v: VerbalizeOptions): string[] {
   return ds.items.map((item, i) => withMetadata(itemText(item, v.fields), descriptions.get(i)));
 }

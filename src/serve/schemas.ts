@@ -58,7 +58,14 @@ export const popularQuerySchema = z.object({ k }).strict();
 const itemInputSchema = z
   .object({
     item_id: z.string().min(1).max(200),
-    title: z.string().trim().min(1).max(1000),
+    /** Absent, null or empty: an item without a title (shown by its id; text models read its other fields). */
+    title: z
+      .string()
+      .trim()
+      .max(1000)
+      .nullable()
+      .default('')
+      .transform((t) => t ?? ''),
     /** Category paths, most general first, e.g. [["Beauty", "Nails"]]. */
     categories: z
       .array(z.array(z.string().max(200)).max(10))

@@ -57,14 +57,14 @@ export function historyText(
   const { items, sequences, times } = view.ds;
   const entries: HistoryEntry[] = [];
   for (let p = 0; p < end; p++) entries.push({ item: items[sequences[user][p]], timestamp: times[user][p] });
-  return verbalizeHistory(entries, referenceTime, opts);
+  return verbalizeHistory(entries, referenceTime, opts, 'id');
 }
 
 export function reasoningJob(view: TrainingView, user: number, s: PromptSettings): TeacherJob | undefined {
   const t = reasoningTarget(view, user);
   if (!t) return undefined;
   const time = view.ds.times[user][t.history];
-  const target = itemText(view.ds.items[t.target], s.verbalize.fields);
+  const target = itemText(view.ds.items[t.target], s.verbalize.fields, 'id');
   const prompt = render(s.templates.reasoning, {
     user_purchase_history: historyText(view, user, t.history, time, s.verbalize),
     target_item: s.verbalize.dates ? `${isoDate(time)}: ${target}` : target,
@@ -85,7 +85,7 @@ export function unguidedJob(
   const prompt = render(s.templates.unguided, {
     user_purchase_history: historyText(view, user, t.history, view.ds.times[user][t.history], s.verbalize),
     candidate_items: candidates
-      .map((c, k) => `[${k + 1}] ${itemText(view.ds.items[c], s.verbalize.fields)}`)
+      .map((c, k) => `[${k + 1}] ${itemText(view.ds.items[c], s.verbalize.fields, 'id')}`)
       .join('\n'),
     max_words: String(s.maxWords),
   });
@@ -158,7 +158,7 @@ function itemContext(view: TrainingView, item: number, s: PromptSettings): strin
       const text = review(view, pairs[k], pairs[k + 1]);
       if (text)
         lines.push(
-          `- ${itemText(items[sequences[pairs[k]][pairs[k + 1]]], s.verbalize.fields)}: "${truncateWords(text, REVIEW_WORDS)}"`,
+          `- ${itemText(items[sequences[pairs[k]][pairs[k + 1]]], s.verbalize.fields, 'id')}: "${truncateWords(text, REVIEW_WORDS)}"`,
         );
     }
     return lines.join('\n');
@@ -167,7 +167,7 @@ function itemContext(view: TrainingView, item: number, s: PromptSettings): strin
     .slice(0, s.contextItems)
     .map(
       ([prev, n]) =>
-        `- ${itemText(items[prev], s.verbalize.fields)} (bought just before it by ${n} user${n === 1 ? '' : 's'})`,
+        `- ${itemText(items[prev], s.verbalize.fields, 'id')} (bought just before it by ${n} user${n === 1 ? '' : 's'})`,
     )
     .join('\n');
 }

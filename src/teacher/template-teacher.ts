@@ -1,4 +1,5 @@
 import type { Item } from '../data/types.js';
+import { itemName } from '../data/verbalize.js';
 import { UserError } from '../util/errors.js';
 import type { Completion, OnlineBackend } from './backend.js';
 import { priorItemCounts, reasoningTarget, type TrainingView } from './context.js';
@@ -216,9 +217,9 @@ interface PriorStats {
   total: number;
 }
 
-/** How the template teacher names an item: its first words, without quotes. */
+/** How the template teacher names an item: its first words, without quotes (its id when it has no title). */
 export function name(item: Item): string {
-  const words = plain(item.title).replace(/"/g, "'").trim().split(/\s+/);
+  const words = plain(itemName(item)).replace(/"/g, "'").trim().split(/\s+/);
   return words.length > NAME_WORDS ? words.slice(0, NAME_WORDS).join(' ') : words.join(' ');
 }
 

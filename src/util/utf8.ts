@@ -52,6 +52,22 @@ function sequenceLength(b: Uint8Array, i: number): number {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
+ * A line decoded by decodeUtf8 as Latin-1 (ISO-8859-1) when it holds bytes that are not UTF-8,
+ * unchanged when it is UTF-8: for files whose releases are Latin-1 but that users also convert.
+ * The line's bytes are rebuilt exactly (each escaped byte, and the UTF-8 of every other character).
+ */
+export function latin1UnlessUtf8(line: string): string {
+  if (!LONE_SURROGATE.test(line)) return line;
+  const bytes: number[] = [];
+  for (const ch of line) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0xdc80 && c <= 0xdcff) bytes.push(c - 0xdc00);
+    else bytes.push(...Buffer.from(ch, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('latin1');
+}
+
+/**
  * What is wrong with a string that is not well-formed Unicode ("not valid UTF-8 (byte 0xE9 at
  * character 2)"), or undefined when it is fine. `fromBytes`: the string came from decodeUtf8, so
  * an escaped byte is a byte of the file, not a \u escape of a JSON string.

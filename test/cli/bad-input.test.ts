@@ -196,10 +196,10 @@ const CLI_CASES: CliCase[] = [
     expect: /items\.jsonl line 1: not valid JSON/,
   },
   {
-    name: 'an item without a title',
-    files: plain(ONE_USER, '{"item_id": "i1"}\n'),
+    name: 'an item title that is not a string',
+    files: plain(ONE_USER, '{"item_id": "i1", "title": ["One"]}\n'),
     args: PREPARE,
-    expect: /items\.jsonl line 1: field "title" is missing/,
+    expect: /items\.jsonl line 1: field "title": .*expected string, received array/,
   },
   {
     name: 'an item line that is an array',
@@ -274,7 +274,7 @@ const CLI_CASES: CliCase[] = [
     name: 'amazon: two reviews files',
     files: { 'd/a.json': review({}), 'd/b.json': review({}), 'd/meta_X.json': AMAZON_META },
     args: PREPARE,
-    expect: /an Amazon dump folder needs exactly one meta_\*\.json\[\.gz\] and one reviews/,
+    expect: /an Amazon dump folder needs exactly one meta_\*\.json\[l\]\[\.gz\] and one reviews/,
   },
   {
     name: 'yelp: a date that is not a date',
@@ -292,7 +292,98 @@ const CLI_CASES: CliCase[] = [
       'd/yelp_academic_dataset_business.json': '{"business_id": "b", "name": "B"}\n',
     },
     args: [...PREPARE, '--timestamp-unit', 'ms'],
-    expect: /--timestamp-unit ms: only for numeric timestamps \(plain, amazon\)/,
+    expect: /--timestamp-unit ms: only for numeric timestamps; Yelp has dates/,
+  },
+  {
+    name: 'amazon 2023: a meta line without parent_asin',
+    files: {
+      'd/Beauty.jsonl': '{"user_id": "u", "parent_asin": "P1", "timestamp": 1588615855070}\n',
+      'd/meta_Beauty.jsonl': '{"title": "One", "asin": "P1"}\n',
+    },
+    args: PREPARE,
+    expect: /meta_Beauty\.jsonl line 1: field "parent_asin" is missing, expected a non-empty string/,
+  },
+  {
+    name: 'amazon 2023: timestamps in seconds',
+    files: {
+      'd/Beauty.jsonl': '{"user_id": "u", "parent_asin": "P1", "timestamp": 1588615855}\n',
+      'd/meta_Beauty.jsonl': '{"title": "One", "parent_asin": "P1"}\n',
+    },
+    args: PREPARE,
+    expect:
+      /Beauty\.jsonl line 1: field "timestamp" is 1588615855: Amazon Reviews 2023 timestamps are Unix milliseconds, .* so these look like seconds/,
+  },
+  {
+    name: 'amazon: --format amazon on an Amazon Reviews 2023 dump',
+    files: {
+      'd/Beauty.jsonl': '{"user_id": "u", "parent_asin": "P1", "timestamp": 1588615855070}\n',
+      'd/meta_Beauty.jsonl': '{"title": "One", "parent_asin": "P1"}\n',
+    },
+    args: [...PREPARE, '--format', 'amazon'],
+    expect:
+      /--format amazon: Beauty\.jsonl is Amazon Reviews 2023 \(its first line has "parent_asin"\); use --format amazon2023 or auto/,
+  },
+  {
+    name: 'amazon: a reviews file of neither release',
+    files: { 'd/Beauty.jsonl': '{"user": "u", "item": "P1"}\n', 'd/meta_Beauty.jsonl': AMAZON_META },
+    args: PREPARE,
+    expect:
+      /Beauty\.jsonl line 1: neither an Amazon 2014\/2018 review .* nor an Amazon Reviews 2023 review .*; its fields are user, item/,
+  },
+  {
+    name: 'recbole: a header without types',
+    files: { 'd/ml.inter': 'user_id:token\titem_id\ttimestamp:float\nu\ti1\t1\n' },
+    args: PREPARE,
+    expect: /ml\.inter line 1: column "item_id" has no type \(a RecBole header names each column as name:type/,
+  },
+  {
+    name: 'recbole: two .inter files',
+    files: { 'd/ml.train.inter': 'x\n', 'd/ml.test.inter': 'x\n' },
+    args: PREPARE,
+    expect: /a RecBole folder needs exactly one \.inter file, found ml\.test\.inter, ml\.train\.inter/,
+  },
+  {
+    name: 'movielens: a malformed :: line',
+    files: { 'd/ratings.dat': '1::10::5::978300760\n1::11::978300761\n', 'd/movies.dat': '10::A (1995)::Drama\n' },
+    args: PREPARE,
+    expect: /ratings\.dat line 2: 3 fields separated by "::", expected 4 \(UserID::MovieID::Rating::Timestamp\)/,
+  },
+  {
+    name: 'csv: --format csv without --columns',
+    files: { 'd/e.csv': 'uid,sku,ts\nu,i1,1\n' },
+    args: [...PREPARE, '--format', 'csv'],
+    expect: /--format csv needs --columns user=COLUMN,item=COLUMN,time=COLUMN\[,rating=COLUMN\]/,
+  },
+  {
+    name: 'csv: a mapped column missing',
+    files: { 'd/e.csv': 'uid,sku,when\nu,i1,1\n' },
+    args: ['prepare', '--data', 'd/e.csv', '--work', 'w', '--format', 'csv', '--columns', 'user=uid,item=sku,time=ts'],
+    expect:
+      /e\.csv line 1: missing column "ts" \(header is "uid,sku,when"; named by --columns user=uid,item=sku,time=ts\)/,
+  },
+  {
+    name: 'csv: --columns with an unknown key',
+    files: { 'd/e.csv': 'uid,sku,ts\nu,i1,1\n' },
+    args: [...PREPARE, '--format', 'csv', '--columns', 'user=uid,item=sku,time=ts,price=p'],
+    expect: /--columns user=uid,item=sku,time=ts,price=p: unknown key "price" \(expected user, item, time, rating\)/,
+  },
+  {
+    name: 'csv: --data a file for another format',
+    files: { 'd/e.csv': 'uid,sku,ts\nu,i1,1\n' },
+    args: ['prepare', '--data', 'd/e.csv', '--work', 'w'],
+    expect: /--data d\/e\.csv: not a directory \(only --format csv reads a single file\)/,
+  },
+  {
+    name: '--columns for the plain format',
+    files: plain(ONE_USER),
+    args: [...PREPARE, '--columns', 'user=user_id'],
+    expect: /--columns: only for --format csv or recbole \(this dataset is plain\)/,
+  },
+  {
+    name: '--items for the plain format',
+    files: plain(ONE_USER),
+    args: [...PREPARE, '--items', 'd/items.jsonl'],
+    expect: /--items: only for --format csv \(the plain format names its own item file\)/,
   },
   // prepare: flags and workspace paths
   {
@@ -323,7 +414,7 @@ const CLI_CASES: CliCase[] = [
   {
     name: '--data missing',
     args: ['prepare', '--data', 'nowhere', '--work', 'w'],
-    expect: /--data nowhere: not a directory/,
+    expect: /--data nowhere: not found, expected a dataset folder/,
   },
   {
     name: '--kcore 0',
@@ -563,6 +654,39 @@ const CLI_CASES: CliCase[] = [
     expect: /--out: empty/,
   },
   {
+    name: 'export into a folder that is not empty',
+    state: 'prepared',
+    files: { 'out/notes.txt': 'mine' },
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out'],
+    expect: /--out out: exists and is not empty; use --force to replace it/,
+  },
+  {
+    name: 'export --force over a folder holding other files',
+    state: 'prepared',
+    files: { 'out/notes.txt': 'mine' },
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out', '--force'],
+    expect: /--out out: holds notes\.txt, which this command did not write; not replaced even with --force/,
+  },
+  {
+    name: 'export over a file',
+    state: 'prepared',
+    files: { out: 'mine' },
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out', '--force'],
+    expect: /--out out: exists and is not a folder/,
+  },
+  {
+    name: 'export in an unknown format',
+    state: 'prepared',
+    args: ['export', '--work', 'w', '--format', 'parquet', '--out', 'out'],
+    expect: /option '--format <format>' argument 'parquet' is invalid/,
+  },
+  {
+    name: 'export before prepare',
+    state: 'unprepared',
+    args: ['export', '--work', 'w', '--format', 'recbole', '--out', 'out'],
+    expect: /--work w: no prepared dataset \(an earlier prepare did not finish\)/,
+  },
+  {
     name: 'evaluate with a cut item index',
     state: 'trained',
     files: { 'w/models/r2end/index.safetensors': Buffer.alloc(40) },
@@ -729,10 +853,10 @@ const HTTP_CASES: HttpCase[] = [
     error: /user "nobody" is not a user/,
   },
   {
-    name: 'an added item without a title',
+    name: 'an added item with a title that is not a string',
     method: 'POST',
     path: '/v1/items',
-    body: '{"items": [{"item_id": "n1"}]}',
+    body: '{"items": [{"item_id": "n1", "title": 7}]}',
     type: 'application/json',
     status: 400,
     error: /field "items\.0\.title"/,

@@ -63,8 +63,15 @@ test('an empty file is reported, not treated as no data', () => {
 
 test('a bad metadata line names the field', () => {
   expectOneLineError(
-    writeDir({ 'interactions.csv': 'user_id,item_id,timestamp\na,x1,1\n', 'items.jsonl': '{"item_id": "x1"}\n' }),
-    /items\.jsonl line 1: field "title" is missing/,
+    writeDir({ 'interactions.csv': 'user_id,item_id,timestamp\na,x1,1\n', 'items.jsonl': '{"title": "One"}\n' }),
+    /items\.jsonl line 1: field "item_id": missing, expected a non-empty string or a number/,
+  );
+  expectOneLineError(
+    writeDir({
+      'interactions.csv': 'user_id,item_id,timestamp\na,x1,1\n',
+      'items.jsonl': '{"item_id": "x1", "title": 5}\n',
+    }),
+    /items\.jsonl line 1: field "title": .*expected string, received number/,
   );
   expectOneLineError(
     writeDir({ 'interactions.csv': 'user_id,item_id,timestamp\na,x1,1\n', 'items.jsonl': '{"item_id": "x1", \n' }),

@@ -38,6 +38,7 @@ test('plain format: chronological order with file order breaking ties, leave-one
     withReviews: 0,
     withRatings: 0,
     untitledItems: 0,
+    textlessItems: 0,
   });
   const ids = (u: number) => [...ds.sequences[u]].map((i) => ds.items[i].id);
   assert.deepEqual(ids(ds.userIndex.get('a')!), ['x1', 'x2', 'x4', 'x3']);
@@ -171,6 +172,7 @@ test('Amazon 2014 dump: gzip JSON reviews with Python-literal metadata, reviews 
     withReviews: 3,
     withRatings: 3,
     untitledItems: 1,
+    textlessItems: 0,
   });
   assert.equal(ds.items[ds.itemIndex.get('A2')!].title, "Tea Tree's Soap");
   assert.deepEqual(ds.items[ds.itemIndex.get('A1')!].categories, [['Beauty', 'Skin Care']]);

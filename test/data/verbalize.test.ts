@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Item } from '../../src/data/types.js';
-import { itemText, selectHistory, verbalizeHistory, verbalizeSchema } from '../../src/data/verbalize.js';
+import {
+  DEFAULT_VERBALIZE,
+  itemName,
+  itemText,
+  selectHistory,
+  verbalizeHistory,
+  verbalizeSchema,
+} from '../../src/data/verbalize.js';
 
 const DAY = 86_400;
 const T0 = Date.UTC(2014, 1, 4) / 1000; // 2014-02-04
@@ -57,4 +64,34 @@ test('verbalizeHistory golden text (paper appendix I.1 format)', () => {
     separator: ' | ',
   });
   assert.equal(verbalizeHistory(entries, T0 + 3 * DAY, opts), 'a bar of handmade soap | Carcassonne Basic Game');
+});
+
+test('items without a title: encoder texts keep the fields present, prompts name the item by its id', () => {
+  const untitled: Item = { id: 'B01', title: ' ', categories: [['Sports', 'Golf']], brand: 'Acme', description: null };
+  const textless: Item = { id: 'B02', title: '', categories: [], brand: null, description: null };
+  assert.equal(itemText(untitled), 'Category: Sports > Golf; Brand: Acme');
+  assert.equal(itemText(untitled, undefined, 'id'), 'item B01 (Category: Sports > Golf; Brand: Acme)');
+  assert.equal(itemText(textless), '');
+  assert.equal(itemText(textless, undefined, 'id'), 'item B02');
+  assert.equal(itemText(textless, ['brand'], 'id'), 'item B02');
+  assert.equal(itemName(textless), 'item B02');
+  assert.equal(itemName(item('Rose Oil')), 'Rose Oil');
+  const entries = [
+    { item: untitled, timestamp: T0 },
+    { item: textless, timestamp: T0 + DAY },
+    { item: item('Putter'), timestamp: T0 + 2 * DAY },
+  ];
+  // The encoder's text leaves out the line of an item with no text at all (a date alone says nothing).
+  assert.equal(
+    verbalizeHistory(entries, T0 + 3 * DAY),
+    ['2014-02-04: Category: Sports > Golf; Brand: Acme', '2014-02-06: Putter (Category: Beauty > Makeup)'].join('\n'),
+  );
+  assert.equal(
+    verbalizeHistory(entries, T0 + 3 * DAY, DEFAULT_VERBALIZE, 'id'),
+    [
+      '2014-02-04: item B01 (Category: Sports > Golf; Brand: Acme)',
+      '2014-02-05: item B02',
+      '2014-02-06: Putter (Category: Beauty > Makeup)',
+    ].join('\n'),
+  );
 });

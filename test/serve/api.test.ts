@@ -195,7 +195,7 @@ test('an added item is recommendable in the next request, needs the token, and p
   assert.equal(denied.status, 401);
   assert.match(denied.body.error, /Bearer/);
   const auth = { authorization: `Bearer ${TOKEN}` };
-  const bad = await postJson(`${server.url}/v1/items`, { items: [{ item_id: 'x' }] }, auth);
+  const bad = await postJson(`${server.url}/v1/items`, { items: [{ item_id: 'x', title: 7 }] }, auth);
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /field "items\.0\.title"/);
   const added = await postJson(`${server.url}/v1/items`, { items: [item] }, auth);
@@ -230,6 +230,12 @@ test('an added item is recommendable in the next request, needs the token, and p
       200,
       'no token configured: writes are open',
     );
+    // An item without a title is added too (text models read its other fields); its title is empty.
+    const untitled = { item_id: 'untitled-1', categories: [['Beauty', 'Hair']], brand: 'Acme' };
+    assert.equal((await postJson(`${again.url}/v1/items`, { items: [untitled] })).status, 200);
+    assert.deepEqual((await getJson(`${again.url}/v1/items?q=untitled-1`)).body.items, [
+      { item_id: 'untitled-1', title: '', added: true },
+    ]);
   } finally {
     await again.stop();
   }

@@ -55,8 +55,17 @@ export async function* readLines(file: string): AsyncGenerator<[number, string]>
     if (!failure && pending.length) yield* lines(Buffer.concat(pending));
   } catch (err) {
     failure ??= err as Error;
+  } finally {
+    // A reader that stops early (the first line only) closes the file too, not just the gunzip.
+    raw.destroy();
   }
   if (failure) throw toUserError(file, n, failure);
+}
+
+/** The first line of a file that is not blank, with its number; undefined for a blank file. */
+export async function firstLine(file: string): Promise<{ line: number; text: string } | undefined> {
+  for await (const [line, text] of readLines(file)) if (text.trim() !== '') return { line, text };
+  return undefined;
 }
 
 function toUserError(file: string, lines: number, err: Error & { code?: string }): UserError {

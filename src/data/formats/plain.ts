@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
 import { textProblem } from '../../util/utf8.js';
 import { formatIssue } from '../../util/zod.js';
-import { splitCsvLine } from './csv.js';
 import { findFile, readLines } from './lines.js';
 import { checkStrings } from './records.js';
-import type { DataSource, SourceItem, SourceRow } from './source.js';
-import { parseTimestamp, type TimestampUnit } from './timestamps.js';
+import type { DataSource, SourceItem } from './source.js';
+import { tableInteractions } from './table.js';
+import type { TimestampUnit } from './timestamps.js';
 
 const REQUIRED = ['user_id', 'item_id', 'timestamp'] as const;
 
@@ -18,68 +18,26 @@ const REQUIRED = ['user_id', 'item_id', 'timestamp'] as const;
 export function plainSource(dir: string, unit: TimestampUnit = 's'): DataSource {
   const interactionsFile = findFile(dir, 'interactions.csv') ?? join(dir, 'interactions.csv');
   const itemsFile = findFile(dir, 'items.jsonl') ?? join(dir, 'items.jsonl');
+  const notes: string[] = [];
+  const [user, item, time] = REQUIRED;
   return {
     format: 'plain',
     interactionsFile,
-    itemsFile,
-    rows: () => readPlainInteractions(interactionsFile, unit),
-    items: () => readPlainItems(itemsFile),
+    items: { file: itemsFile, read: () => plainItems(itemsFile) },
+    notes,
+    rows: () =>
+      tableInteractions(
+        interactionsFile,
+        { separator: ',', expected: `a header line "${REQUIRED.join(',')}" and rows` },
+        {
+          map: { user, item, time, rating: 'rating' },
+          optionalRating: true,
+          hint: `expected ${REQUIRED.join(',')}[,rating]`,
+          unit,
+          notes,
+        },
+      ),
   };
-}
-
-/** The header's columns by name; a column named twice, or a required one missing, is refused. */
-function readHeader(name: string, text: string): { header: string[]; columns: Map<string, number> } {
-  const problem = textProblem(text);
-  if (problem) throw new UserError(`${name} line 1: the header is ${problem}`);
-  const header = splitCsvLine(text).map((h) => h.trim());
-  const columns = new Map<string, number>();
-  header.forEach((h, i) => {
-    if (columns.has(h)) throw new UserError(`${name} line 1: column "${h}" appears twice (header is "${text}")`);
-    columns.set(h, i);
-  });
-  for (const col of REQUIRED) {
-    if (!columns.has(col))
-      throw new UserError(
-        `${name} line 1: missing column "${col}" (header is "${text}"; expected ${REQUIRED.join(',')}[,rating])`,
-      );
-  }
-  return { header, columns };
-}
-
-const DECIMAL = /^-?\d+(\.\d+)?$/;
-
-async function* readPlainInteractions(file: string, unit: TimestampUnit): AsyncGenerator<SourceRow> {
-  const name = basename(file);
-  let head: { header: string[]; columns: Map<string, number> } | undefined;
-  for await (const [line, text] of readLines(file)) {
-    if (!head) {
-      head = readHeader(name, text);
-      continue;
-    }
-    if (text.trim() === '') continue;
-    const { header, columns } = head;
-    const f = splitCsvLine(text);
-    if (f.length !== header.length)
-      throw new UserError(`${name} line ${line}: ${f.length} fields, expected ${header.length} as in the header`);
-    f.forEach((v, i) => {
-      const problem = textProblem(v);
-      if (problem) throw new UserError(`${name} line ${line}: field "${header[i]}" is ${problem}`);
-    });
-    const get = (col: string) => f[columns.get(col)!].trim();
-    const userId = get('user_id');
-    const itemId = get('item_id');
-    if (!userId) throw new UserError(`${name} line ${line}: field "user_id" is empty`);
-    if (!itemId) throw new UserError(`${name} line ${line}: field "item_id" is empty`);
-    const timestamp = parseTimestamp(`${name} line ${line}: field "timestamp"`, get('timestamp'), unit);
-    let rating: number | null = null;
-    if (columns.has('rating') && get('rating') !== '') {
-      if (!DECIMAL.test(get('rating')))
-        throw new UserError(`${name} line ${line}: field "rating" is "${get('rating')}", expected a decimal number`);
-      rating = Number(get('rating'));
-    }
-    yield { userId, itemId, timestamp, rating, review: null, line };
-  }
-  if (!head) throw new UserError(`${name}: file is empty, expected a header line "${REQUIRED.join(',')}" and rows`);
 }
 
 const categoriesSchema = z
@@ -88,8 +46,15 @@ const categoriesSchema = z
   .transform((c) => c ?? []);
 
 const itemSchema = z.object({
-  item_id: z.union([z.string().min(1), z.number().transform(String)]),
-  title: z.string(),
+  item_id: z.union([z.string().min(1), z.number().transform(String)], {
+    error: (issue) => `${issue.input === undefined ? 'missing' : 'invalid'}, expected a non-empty string or a number`,
+  }),
+  // Absent or null: an item without a title (ID models need none; text models use the other fields).
+  title: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((t) => t ?? ''),
   categories: categoriesSchema,
   brand: z
     .string()
@@ -103,7 +68,8 @@ const itemSchema = z.object({
     .transform((d) => d ?? null),
 });
 
-async function* readPlainItems(file: string): AsyncGenerator<SourceItem> {
+/** Item records from a JSON-lines file: `{"item_id", "title"?, "categories"?, "brand"?, "description"?}`. */
+export async function* plainItems(file: string): AsyncGenerator<SourceItem> {
   const name = basename(file);
   let any = false;
   for await (const [line, text] of readLines(file)) {
@@ -121,5 +87,5 @@ async function* readPlainItems(file: string): AsyncGenerator<SourceItem> {
     const { item_id, title, categories, brand, description } = parsed.data;
     yield { item: { id: item_id, title, categories, brand, description }, line };
   }
-  if (!any) throw new UserError(`${name}: file is empty, expected one JSON object per line with item_id and title`);
+  if (!any) throw new UserError(`${name}: file is empty, expected one JSON object per line with an item_id`);
 }

@@ -10,6 +10,12 @@ export interface SourceItem {
   line: number;
 }
 
+/** A file of item records, read lazily. */
+export interface ItemFile {
+  file: string;
+  read(): AsyncIterable<SourceItem>;
+}
+
 /**
  * A dataset on disk in one of the supported formats: a stream of interactions in file order
  * and a stream of item metadata records. Both are read lazily, line by line.
@@ -17,9 +23,12 @@ export interface SourceItem {
 export interface DataSource {
   format: SourceFormat;
   interactionsFile: string;
-  itemsFile: string;
+  /** null: the dataset has no item file, and its items are known by their ids only. */
+  items: ItemFile | null;
   rows(): AsyncIterable<SourceRow>;
-  items(): AsyncIterable<SourceItem>;
+  /** What reading noticed that the report must say (fields not read, a fallback encoding); filled while reading. */
+  notes: string[];
 }
 
-export type SourceFormat = 'plain' | 'amazon' | 'yelp';
+export const SOURCE_FORMATS = ['plain', 'amazon', 'amazon2023', 'yelp', 'recbole', 'movielens', 'csv'] as const;
+export type SourceFormat = (typeof SOURCE_FORMATS)[number];

@@ -2,7 +2,7 @@ import { UserError } from '../../util/errors.js';
 import { findFile } from './lines.js';
 import { objectLines, requireString } from './records.js';
 import type { DataSource, SourceItem, SourceRow } from './source.js';
-import { MAX_SECONDS } from './timestamps.js';
+import { parseDate } from './timestamps.js';
 
 export const YELP_REVIEWS = 'yelp_academic_dataset_review.json';
 export const YELP_BUSINESSES = 'yelp_academic_dataset_business.json';
@@ -16,9 +16,9 @@ export function yelpSource(dir: string): DataSource {
   return {
     format: 'yelp',
     interactionsFile: reviews,
-    itemsFile: businesses,
+    items: { file: businesses, read: () => readBusinesses(businesses) },
+    notes: [],
     rows: () => readYelpReviews(reviews),
-    items: () => readBusinesses(businesses),
   };
 }
 
@@ -26,20 +26,14 @@ async function* readYelpReviews(file: string): AsyncGenerator<SourceRow> {
   for await (const { name, line, r } of objectLines(file, 'review')) {
     const userId = requireString(name, line, r, 'user_id');
     const itemId = requireString(name, line, r, 'business_id');
-    const date = r.date;
-    // Yelp dates are "YYYY-MM-DD HH:MM:SS" without a zone; read them as UTC.
-    const ms = typeof date === 'string' ? Date.parse(`${date.replace(' ', 'T')}Z`) : NaN;
-    if (!Number.isFinite(ms))
-      throw new UserError(
-        `${name} line ${line}: field "date" is ${JSON.stringify(date)}, expected "YYYY-MM-DD HH:MM:SS"`,
-      );
-    if (ms < 0 || ms / 1000 >= MAX_SECONDS)
-      throw new UserError(
-        `${name} line ${line}: field "date" is ${JSON.stringify(date)}, expected a date from 1970 to before the year 5138`,
-      );
+    // Yelp dates are "YYYY-MM-DD HH:MM:SS" without a zone: read as UTC.
+    const where = `${name} line ${line}: field "date"`;
+    if (typeof r.date !== 'string')
+      throw new UserError(`${where} is ${JSON.stringify(r.date)}, expected "YYYY-MM-DD HH:MM:SS"`);
+    const timestamp = parseDate(where, r.date);
     const rating = typeof r.stars === 'number' ? r.stars : null;
     const review = typeof r.text === 'string' && r.text.trim() !== '' ? r.text : null;
-    yield { userId, itemId, timestamp: ms / 1000, rating, review, line };
+    yield { userId, itemId, timestamp, rating, review, line };
   }
 }
 

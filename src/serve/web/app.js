@@ -93,6 +93,8 @@ function History({ history, setHistory }) {
 }
 
 const score = (x) => (Number.isInteger(x) ? x : x.toFixed(4));
+/** An item as people read it: its title, or its id when it has none. */
+const named = (it) => it.title || `item ${it.item_id}`;
 
 /** A hybrid's parts for one item: each part's standardised score, weight and contribution, as bars. */
 function Contributions({ parts }) {
@@ -129,7 +131,7 @@ function Why({ it }) {
     it.because?.length > 0 &&
     html`<div class="because" data-testid="because">
       because you had${' '}
-      ${it.because.map((b, i) => html`${i > 0 && ', '}<b title=${`share ${score(b.score)}`}>${b.title}</b>`)}
+      ${it.because.map((b, i) => html`${i > 0 && ', '}<b title=${`share ${score(b.score)}`}>${named(b)}</b>`)}
     </div>`
   }
   ${
@@ -164,7 +166,7 @@ function Column({ title, items, served, testid }) {
       ${items.map(
         (it) =>
           html`<li key=${it.item_id} data-item=${it.item_id} class=${served.has(it.item_id) ? 'shared' : ''}>
-            ${it.title}<span class="score">${score(it.score)}</span>
+            ${named(it)}<span class="score">${score(it.score)}</span>
           </li>`,
       )}
     </ol>

@@ -19,17 +19,32 @@ import type { History, Recommender } from '../rank/recommender.js';
  * months apart, grocery trips days), and a pause does not erase a user's favourites. The 1 keeps
  * every history item above every other even where decay^age underflows; the other items follow
  * by a popularity prior far below 1, so the rest of the ranking is most-popular, not ties.
+ *
+ * Satiation (the studies of repeat consumption find it beside recency: what was just consumed
+ * is rarely consumed again at once): an item last seen less than `satiation` seconds before the
+ * request has its sum scaled by SATIATION_FACTOR. The window is chosen on validation with the
+ * decay, 0 (off) among the choices, so data without the effect keeps plain decayed frequency.
  */
 export const REPEAT_FILE = 'repeat.json';
 
 /** The decays tried on validation (1: frequency only; small: the newest items first). */
 export const DECAYS: readonly number[] = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1];
+/** The satiation windows tried on validation, in seconds: off, an hour, a day, a week. */
+export const SATIATIONS: readonly number[] = [0, 3600, 86_400, 7 * 86_400];
+/** How much an item inside the satiation window keeps of its decayed frequency. */
+export const SATIATION_FACTOR = 0.1;
 
-export interface RepeatSpec {
-  kind: 'repeat';
+/** A repeat model's settings. */
+export interface RepeatSettings {
   decay: number;
-  /** Validation metrics of every decay tried (the evidence for the choice). */
-  validation: Array<{ decay: number; 'NDCG@10': number; 'HR@10': number }>;
+  /** Seconds: items last seen this recently before the request are damped (0: never). */
+  satiation: number;
+}
+
+export interface RepeatSpec extends RepeatSettings {
+  kind: 'repeat';
+  /** Validation metrics of every setting tried (the evidence for the choice). */
+  validation: Array<RepeatSettings & { 'NDCG@10': number; 'HR@10': number }>;
   validationUsers: number;
   /** Validation targets that occur in their user's history: what any repeat model can reach. */
   validationRepeatShare: number;
@@ -43,14 +58,19 @@ export class RepeatRecommender implements Recommender {
   private prior = new Float32Array(0);
 
   constructor(
-    readonly decay: number,
+    readonly settings: RepeatSettings,
     readonly name = 'repeat',
   ) {
-    check(decay > 0 && decay <= 1, `repeat decay must be in (0, 1], got ${decay}`);
+    check(settings.decay > 0 && settings.decay <= 1, `repeat decay must be in (0, 1], got ${settings.decay}`);
+    check(settings.satiation >= 0, `repeat satiation must be >= 0 seconds, got ${settings.satiation}`);
   }
 
   describe() {
-    return { model: 'repeat (position-decayed frequency of the history items)', decay: this.decay };
+    return {
+      model: 'repeat (position-decayed frequency of the history items)',
+      decay: this.settings.decay,
+      'satiation seconds': this.settings.satiation,
+    };
   }
 
   /** A saved model's recorded data and the command that makes it again. */
@@ -71,44 +91,59 @@ export class RepeatRecommender implements Recommender {
       row.set(this.prior);
       // Summed in double precision, newest first, before the row's float32 rounding.
       const sums = new Map<number, number>();
+      const satiated = new Set<number>();
+      const { decay, satiation } = this.settings;
+      const now = h.time ?? h.times[h.times.length - 1];
       let w = 1;
-      for (let p = h.items.length - 1; p >= 0; p--, w *= this.decay)
-        sums.set(h.items[p], (sums.get(h.items[p]) ?? 0) + w);
-      for (const [item, s] of sums) row[item] = 1 + s;
+      for (let p = h.items.length - 1; p >= 0; p--, w *= decay) {
+        const item = h.items[p];
+        // The newest occurrence decides whether the item is inside the satiation window.
+        if (!sums.has(item) && now - h.times[p] < satiation) satiated.add(item);
+        sums.set(item, (sums.get(item) ?? 0) + w);
+      }
+      for (const [item, s] of sums) row[item] = 1 + (satiated.has(item) ? SATIATION_FACTOR * s : s);
     });
     return out;
   }
 }
 
 /**
- * Chooses the decay on validation through the evaluator (NDCG@10, expected ties; among equals
- * the first in grid order, as a later epoch must be strictly better elsewhere) and saves
- * WORK/models/NAME/repeat.json, the file that marks the model as trained.
+ * Chooses the decay and the satiation window on validation through the evaluator (NDCG@10,
+ * expected ties; among equals the first in grid order, so no satiation unless it helps) and
+ * saves WORK/models/NAME/repeat.json, the file that marks the model as trained. A model already
+ * trained on the same data over the same grid is kept (the choice would be the same).
  */
 export async function trainRepeat(
   ws: Workspace,
   ds: Dataset,
-  options: { name: string; decays?: readonly number[]; fresh?: boolean; log?: (line: string) => void },
+  options: {
+    name: string;
+    decays?: readonly number[];
+    satiations?: readonly number[];
+    fresh?: boolean;
+    log?: (line: string) => void;
+  },
 ): Promise<RepeatSpec> {
-  const decays = options.decays ?? DECAYS;
+  const grid = (options.decays ?? DECAYS).flatMap((decay) =>
+    (options.satiations ?? SATIATIONS).map((satiation) => ({ decay, satiation })),
+  );
+  const key = (settings: readonly RepeatSettings[]) => settings.map((v) => `${v.decay}/${v.satiation}`).join();
   const published = resolvePublished(ws, options.name);
   if (!options.fresh && published && existsSync(join(published, REPEAT_FILE))) {
-    // The choice depends only on the data and the decays tried: the same model again.
     const spec = readRepeatSpec(published);
-    const same = spec.validation.map((v) => v.decay).join() === decays.join();
-    if (same && spec.fingerprint === datasetFingerprint(ds)) {
+    if (key(spec.validation) === key(grid) && spec.fingerprint === datasetFingerprint(ds)) {
       options.log?.(`repeat: ${options.name} is already trained on this data (--fresh trains it again)`);
       return spec;
     }
   }
   const validation: RepeatSpec['validation'] = [];
-  for (const decay of decays) {
-    const rec = new RepeatRecommender(decay, options.name);
+  for (const settings of grid) {
+    const rec = new RepeatRecommender(settings, options.name);
     await rec.fit(ds);
     const { metrics } = await evaluate(rec, ds, { split: 'valid', silent: true });
-    validation.push({ decay, 'NDCG@10': metrics['NDCG@10'], 'HR@10': metrics['HR@10'] });
+    validation.push({ ...settings, 'NDCG@10': metrics['NDCG@10'], 'HR@10': metrics['HR@10'] });
     options.log?.(
-      `repeat decay ${decay}: validation NDCG@10 ${metrics['NDCG@10'].toFixed(4)}, HR@10 ${metrics['HR@10'].toFixed(4)}`,
+      `repeat decay ${settings.decay}, satiation ${settings.satiation} s: validation NDCG@10 ${metrics['NDCG@10'].toFixed(4)}, HR@10 ${metrics['HR@10'].toFixed(4)}`,
     );
   }
   const best = validation.reduce((a, b) => (b['NDCG@10'] > a['NDCG@10'] ? b : a));
@@ -121,6 +156,7 @@ export async function trainRepeat(
   const spec: RepeatSpec = {
     kind: 'repeat',
     decay: best.decay,
+    satiation: best.satiation,
     validation,
     validationUsers: users,
     validationRepeatShare: repeats / Math.max(users, 1),
@@ -139,13 +175,16 @@ export function readRepeatSpec(dir: string): RepeatSpec {
   const spec = readJsonFile<RepeatSpec>(file, 'train it first: r2end train --model repeat');
   if (spec.kind !== 'repeat' || typeof spec.decay !== 'number' || !Array.isArray(spec.validation))
     throw new UserError(`${file}: not a repeat model (expected kind, decay, validation)`);
+  // A model of an earlier r2end chose the decay alone: no satiation.
+  spec.satiation ??= 0;
+  for (const v of spec.validation) v.satiation ??= 0;
   return spec;
 }
 
 /** The trained repeat model `name` of the workspace (checked against the data when it is fitted). */
 export function loadRepeat(ws: Workspace, name: string): RepeatRecommender {
   const spec = readRepeatSpec(resolvePublished(ws, name) ?? ws.path('models', name));
-  const rec = new RepeatRecommender(spec.decay, name);
+  const rec = new RepeatRecommender({ decay: spec.decay, satiation: spec.satiation }, name);
   rec.trainedOn = {
     fingerprint: spec.fingerprint,
     retrain: `\`r2end train --work ${ws.dir} --model repeat --name ${name}\``,

@@ -138,7 +138,7 @@ async function trainSequentialModel(model: SequentialKind, o: Record<string, str
   }
 }
 
-/** Flags `--model repeat` reads: it has one setting, the decay, and chooses it on validation. */
+/** Flags `--model repeat` reads: its settings (decay, satiation window) are chosen on validation. */
 const REPEAT_FLAGS = ['work', 'model', 'name', 'fresh'];
 
 /** `train --model repeat`: the decay of the repeat model chosen on validation; skipped when already trained on this data. */
@@ -153,9 +153,9 @@ async function trainRepeatModel(o: Record<string, string | undefined>): Promise<
       fresh: Boolean(o.fresh),
       log: (l) => process.stderr.write(`${l}\n`),
     });
-    const best = spec.validation.find((v) => v.decay === spec.decay)!;
+    const best = spec.validation.find((v) => v.decay === spec.decay && v.satiation === spec.satiation)!;
     process.stdout.write(
-      `model ${name} in ${ws.path('models', name)} (repeat, decay ${spec.decay}; validation NDCG@10 ${best['NDCG@10'].toFixed(4)}, HR@10 ${best['HR@10'].toFixed(4)}; ` +
+      `model ${name} in ${ws.path('models', name)} (repeat, decay ${spec.decay}, satiation ${spec.satiation} s; validation NDCG@10 ${best['NDCG@10'].toFixed(4)}, HR@10 ${best['HR@10'].toFixed(4)}; ` +
         `${(100 * spec.validationRepeatShare).toFixed(1)}% of validation targets repeat a history item)\nnext: r2end evaluate --work ${o.work} --recommender ${name}\n`,
     );
   } finally {
@@ -194,7 +194,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description(
-      'train R2END (reasoning targets, distillation, item embeddings, projection; resumable stage by stage), a sequential model (SASRec, GRU4Rec; resumable epoch by epoch) or the repeat model (its decay chosen on validation)',
+      'train R2END (reasoning targets, distillation, item embeddings, projection; resumable stage by stage), a sequential model (SASRec, GRU4Rec; resumable epoch by epoch) or the repeat model (its decay and satiation window chosen on validation)',
     )
     .requiredOption('--work <dir>', 'workspace folder (prepared; taught for R2END)')
     .addOption(

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { recordedValidationNdcg10, makeRecommender, modelVersion } from '../../src/app/registry.js';
 import { ItemKnnRecommender } from '../../src/baselines/itemknn.js';
 import { PopRecommender } from '../../src/baselines/pop.js';
-import { DECAYS, RepeatRecommender, trainRepeat, type RepeatSpec } from '../../src/baselines/repeat.js';
+import { DECAYS, RepeatRecommender, SATIATIONS, trainRepeat, type RepeatSpec } from '../../src/baselines/repeat.js';
 import { evalCase, loadDataset, trainCounts, type Dataset } from '../../src/data/dataset.js';
 import type { Workspace } from '../../src/data/workspace.js';
 import { Random } from '../../src/engine/random.js';
@@ -68,6 +68,27 @@ test('training again on the same data keeps the published model; fresh trains it
   assert.deepEqual({ ...fresh, created: spec.created }, spec, 'the same choice, made again');
 });
 
+test('satiation: where the item just consumed never comes next, the window that damps it is chosen', async () => {
+  // Every user alternates between two items of their own, half an hour apart: the newest item is
+  // never the next one, the one before it always is. Plain recency ranks the wrong one first; a
+  // one-hour window damps only the newest; a day or a week damps both and gives recency back.
+  const rows: Array<[string, string, number]> = [];
+  for (let u = 0; u < 20; u++)
+    for (let p = 0; p < 9; p++) rows.push([`u${u}`, `i${(u + (p % 2) * 7) % 20}`, 1_600_000_000 + p * 1800 + u * 1e5]);
+  const items = Array.from({ length: 20 }, (_, i) => ({ id: `i${i}`, title: `Item ${i}` }));
+  const ws = await preparedWorkspace(plainDataset(rows, items));
+  const ds = loadDataset(ws);
+  const spec = await trainRepeat(ws, ds, { name: 'repeat' });
+  assert.equal(spec.satiation, 3600);
+  const rec = new RepeatRecommender(spec);
+  await rec.fit(ds);
+  const test = await evaluate(rec, ds, { split: 'test', silent: true });
+  assert.equal(test.metrics.MRR, 1, 'the item before the newest is first for every user');
+  const plain = new RepeatRecommender({ decay: spec.decay, satiation: 0 });
+  await plain.fit(ds);
+  assert.equal((await evaluate(plain, ds, { split: 'test', silent: true })).metrics.MRR, 0.5);
+});
+
 test('on the repeat fixture every validation and test target repeats a history item', async () => {
   const { ds } = await repeatFixture();
   for (const split of ['valid', 'test'] as const)
@@ -83,19 +104,24 @@ test('the decay is chosen on validation through the evaluator and recorded in re
   assert.deepEqual(saved, spec);
   assert.equal(saved.kind, 'repeat');
   assert.deepEqual(
-    saved.validation.map((v) => v.decay),
-    [...DECAYS],
+    saved.validation.map((v) => [v.decay, v.satiation]),
+    DECAYS.flatMap((d) => SATIATIONS.map((s) => [d, s])),
   );
+  // The favourite is also the validation item a day before the test: damping it cannot help.
+  assert.equal(saved.satiation, 0);
   assert.equal(saved.validationRepeatShare, 1);
   assert.ok(!Number.isNaN(Date.parse(saved.created)));
   const best = Math.max(...saved.validation.map((v) => v['NDCG@10']));
-  assert.equal(saved.validation.find((v) => v.decay === saved.decay)!['NDCG@10'], best);
+  assert.equal(
+    saved.validation.find((v) => v.decay === saved.decay && v.satiation === saved.satiation)!['NDCG@10'],
+    best,
+  );
   for (const v of saved.validation) {
-    const rec = new RepeatRecommender(v.decay);
+    const rec = new RepeatRecommender(v);
     await rec.fit(ds);
     const direct = await evaluate(rec, ds, { split: 'valid', silent: true });
-    assert.equal(v['NDCG@10'], direct.metrics['NDCG@10'], `decay ${v.decay}`);
-    assert.equal(v['HR@10'], direct.metrics['HR@10'], `decay ${v.decay}`);
+    assert.equal(v['NDCG@10'], direct.metrics['NDCG@10'], `decay ${v.decay}, satiation ${v.satiation}`);
+    assert.equal(v['HR@10'], direct.metrics['HR@10'], `decay ${v.decay}, satiation ${v.satiation}`);
   }
   // The favourite is three times in the history, but behind three newer items: frequency wins,
   // a steep decay ranks the newer items first.
@@ -160,7 +186,11 @@ test('a hybrid with the repeat model keeps items without training interactions r
     [[0.5, 0.5], 0],
     [[0.2, 0.8], 3],
   ] as const) {
-    const hybrid = new HybridRecommender('h', [textPart(cold, ds.items.length), new RepeatRecommender(0.8)], weights);
+    const hybrid = new HybridRecommender(
+      'h',
+      [textPart(cold, ds.items.length), new RepeatRecommender({ decay: 0.8, satiation: 0 })],
+      weights,
+    );
     await hybrid.fit(ds);
     const row = await hybrid.score([h]);
     const ahead = row.filter((s) => s > row[cold]).length;
@@ -168,7 +198,11 @@ test('a hybrid with the repeat model keeps items without training interactions r
     assert.equal(ahead, coldRank, `weights ${weights}: ${[...row]}`);
   }
   // Had the user had the cold item, the repeat part's score of it would still not count (z = 0).
-  const hybrid = new HybridRecommender('h', [textPart(cold, ds.items.length), new RepeatRecommender(0.8)], [0.5, 0.5]);
+  const hybrid = new HybridRecommender(
+    'h',
+    [textPart(cold, ds.items.length), new RepeatRecommender({ decay: 0.8, satiation: 0 })],
+    [0.5, 0.5],
+  );
   await hybrid.fit(ds);
   const had = await hybrid.score([{ items: Int32Array.of(history[0], cold), times: new Float64Array(2) }]);
   const not = await hybrid.score([{ items: history.subarray(0, 1), times: new Float64Array(1) }]);
@@ -190,13 +224,13 @@ test('train --model repeat, evaluate --recommender repeat, and a hybrid with it,
 
   const trained = runCli(['train', '--work', ws.dir, '--model', 'repeat', '--name', 'rep']);
   assert.equal(trained.status, 0, trained.stderr);
-  assert.match(trained.stdout, /model rep in .* \(repeat, decay [\d.]+; validation NDCG@10 [\d.]+/);
+  assert.match(trained.stdout, /model rep in .* \(repeat, decay [\d.]+, satiation \d+ s; validation NDCG@10 [\d.]+/);
   const spec = JSON.parse(readFileSync(join(ws.path('models', 'rep'), 'repeat.json'), 'utf8')) as RepeatSpec;
   const evaluated = runCli(['evaluate', '--work', ws.dir, '--recommender', 'rep', '--json']);
   assert.equal(evaluated.status, 0, evaluated.stderr);
   const result = JSON.parse(evaluated.stdout);
   assert.equal(result.about.decay, spec.decay);
-  const rec = new RepeatRecommender(spec.decay, 'rep');
+  const rec = new RepeatRecommender(spec, 'rep');
   await rec.fit(loadDataset(ws));
   const direct = await evaluate(rec, loadDataset(ws), { split: 'test', silent: true });
   assert.deepEqual(result.metrics, direct.metrics);

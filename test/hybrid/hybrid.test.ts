@@ -61,7 +61,7 @@ test('every weight vector tried scores on validation exactly what the evaluator 
   const ws = await sharedWorkspace('beauty_mini');
   const ds = loadDataset(ws);
   ws.close();
-  const parts = [new ItemKnnRecommender(), new PopRecommender(), new RepeatRecommender(0.8)];
+  const parts = [new ItemKnnRecommender(), new PopRecommender(), new RepeatRecommender({ decay: 0.8, satiation: 0 })];
   for (const p of parts) await p.fit(ds);
   const chosen = await chooseWeights(parts, ds, { step: 0.25, silent: true });
   assert.equal(chosen.validation.length, 15);

@@ -162,6 +162,34 @@ export class TeacherStore {
   batch(fn: () => void): void {
     this.db.transaction(fn)();
   }
+
+  /**
+   * Replaces every answer of this teacher and kind by those `fill` puts, in one transaction that
+   * may span awaits (a file streamed in): readers see the old set or the new one, never a mix; a
+   * throw, or a killed process, leaves the old set. Holds the database's write lock meanwhile.
+   */
+  async replaceKind(kind: PromptKind, fill: (put: (hash: string, r: StoredResponse) => void) => Promise<void>) {
+    const { backend, model } = this.teacher;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db
+        .prepare('DELETE FROM teacher_responses WHERE backend = ? AND model = ? AND kind = ?')
+        .run(backend, model, kind);
+      await fill((hash, r) => this.put(hash, r));
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+/** Every teacher (backend and model) with stored answers, in name order. */
+export function storedTeachers(db: Database.Database): TeacherId[] {
+  db.exec(SCHEMA);
+  return db
+    .prepare('SELECT DISTINCT backend, model FROM teacher_responses ORDER BY backend, model')
+    .all() as TeacherId[];
 }
 
 interface ResponseRow {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { loadDataset, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { UserError } from '../util/errors.js';
@@ -78,6 +79,16 @@ export function loadTeacherOutputs(
     if (a) descriptions.set(job.subject, a.text);
   }
   return { teacher: teacherInfo(config, keep), reasoning, descriptions };
+}
+
+/**
+ * A digest of every text the outputs hold, so that work built on them is redone when they change
+ * (a new import under the same name, more users taught) and not only when the teacher does.
+ */
+export function textsDigest(out: TeacherOutputs): string {
+  return createHash('sha256')
+    .update(JSON.stringify([[...out.reasoning], [...out.descriptions]]))
+    .digest('hex');
 }
 
 export function teacherInfo(

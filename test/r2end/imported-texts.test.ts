@@ -73,4 +73,29 @@ test('R2END from imported texts: every target is M_target + an accepted text; no
       ),
     );
   }
+
+  // A new import under the same name replaces the texts, and training again learns from the new ones.
+  writeFileSync(
+    file,
+    ['u0', 'u9'].map((id) => JSON.stringify({ user_id: id, text: `New text for ${id}.` })).join('\n'),
+  );
+  assert.equal(
+    runCli(['teach', '--work', work, '--import', file, '--what', 'reasoning', '--teacher-model', 'films']).status,
+    0,
+  );
+  const again = runCli([
+    'train',
+    '--work',
+    work,
+    '--teacher-model',
+    'films',
+    '--config',
+    jsonFile(TINY_R2END_VALUES),
+    '--precision',
+    'float32',
+  ]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /targets: settings changed since it ran/);
+  const retrained = loadMatrix(join(model, FILES.targets), 'targets');
+  assert.deepEqual(JSON.parse(retrained.metadata.users!), ['u0', 'u9']);
 });

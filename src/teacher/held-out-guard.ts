@@ -11,22 +11,25 @@ import type { Dataset } from '../data/dataset.js';
  * `normaliseWords` (case, accents, punctuation). The names of a title: the title without a
  * trailing year or video/TV tag in parentheses, with a trailing article moved back to the front
  * and then left out (MovieLens' `Godfather, The (1972)` is named by "The Godfather" and by
- * "Godfather"), and each alternative title in parentheses the same way (`Seven (Se7en) (1995)`
- * is named by "Seven" and by "Se7en"; `(a.k.a. X)` gives X). A name of one word ("Heat", or
+ * "Godfather"), and, in a title with a year, each alternative title in parentheses the same way
+ * (`Seven (Se7en) (1995)` is named by "Seven" and by "Se7en"; `(a.k.a. X)` gives X anywhere).
+ * A product title's trailing qualifiers ("(Pack of 2)") are left out and name nothing. A name of one word ("Heat", or
  * "Rock" for `Rock, The`) is still matched, so a text using that word in its ordinary sense is
  * refused too: a guard must not let a leak through, and the refusals by one-word names are
  * counted apart so their share is visible.
  */
 
 /**
- * Words for comparison: lower case, accents folded, "&" as "and", every other mark (apostrophes
- * too, so "Home Alone's" still holds the words "home alone") a space between words.
+ * Words for comparison: lower case, accents folded, "&" (or "&amp;", as raw product titles write
+ * it) as "and", every other mark (apostrophes too, so "Home Alone's" still holds the words "home
+ * alone") a space between words.
  */
 export function normaliseWords(s: string): string {
   return s
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
+    .replace(/&(amp|#0*38);/g, '&')
     .replace(/&/g, ' and ')
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
@@ -40,15 +43,22 @@ const TRAILING_ARTICLE =
 /** Articles left out from the front of a name; other languages' only when moved from the end (never "Die" of "Die Hard"). */
 const LEADING_ARTICLE = /^(the|an?)\s+/i;
 
+const AKA = /^a\.?k\.?a\.?\s+/i;
+
 /** The phrases, normalised, whose occurrence in a text names the title. */
 export function titleNames(title: string): string[] {
   let main = title.trim();
-  const alternatives: string[] = [];
+  const groups: string[] = [];
+  let dated = false;
   for (let m = /^(.*\S)\s*\(([^()]*)\)$/.exec(main); m; m = /^(.*\S)\s*\(([^()]*)\)$/.exec(main)) {
     main = m[1];
     const inner = m[2].trim();
-    if (!TAG.test(inner)) alternatives.unshift(inner.replace(/^a\.?k\.?a\.?\s+/i, ''));
+    if (TAG.test(inner)) dated = true;
+    else groups.unshift(inner);
   }
+  // Beside a year (MovieLens) a group in parentheses is another title of the film; in a product's
+  // title ("(Pack of 2)", "(8 Ounce)") it is a qualifier that names nothing. "a.k.a." is a title.
+  const alternatives = groups.filter((g) => dated || AKA.test(g)).map((g) => g.replace(AKA, ''));
   const names = new Set<string>();
   for (const name of [main, ...alternatives]) {
     const moved = TRAILING_ARTICLE.exec(name);

@@ -34,6 +34,13 @@ test('titleNames: MovieLens titles as people write them (year, moved article, al
     ["Mr. Holland's Opus (1995)", ['mr holland s opus']],
     ['Truth About Cats & Dogs, The (1996)', ['truth about cats and dogs']],
     ['unknown', ['unknown']],
+    // Without a year the groups in parentheses are a product's qualifiers: "Pack of 2" names nothing.
+    ['Olay Pore Minimizing Cleanser + Scrub 5 Oz (Pack of 2)', ['olay pore minimizing cleanser scrub 5 oz']],
+    [
+      'Head &amp; Shoulders Dandruff Shampoo 14.2 Fl Oz (Pack of 2) (packaging may vary)',
+      ['head and shoulders dandruff shampoo 14 2 fl oz'],
+    ],
+    ['Se7en (a.k.a. Seven)', ['se7en', 'seven']],
   ];
   for (const [title, names] of cases) assert.deepEqual(titleNames(title), names, title);
   assert.equal(normaliseWords('  Prêt-à-Porter’s  “BEST”! '), 'pret a porter s best');

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { loadDataset } from '../../src/data/dataset.js';
 import { Workspace } from '../../src/data/workspace.js';
 import { importTexts } from '../../src/teacher/import-texts.js';
 import { loadTeacherOutputs } from '../../src/teacher/outputs.js';
 import { TeacherStore } from '../../src/teacher/store.js';
 import { sharedDir } from '../../src/util/paths.js';
-import { assertRefused, runCli } from '../support/cli.js';
+import { assertRefused, CLI, runCli } from '../support/cli.js';
 import { sharedWorkspace, tempDir } from '../support/fixtures.js';
 import { MOVIE_TEXTS_KEPT, movieTexts, movieWorkspace } from '../support/teacher.js';
 
@@ -152,6 +155,32 @@ test('a reader sees the texts before an import or after it, never part of one', 
   ws.close();
   assert.deepEqual(seenDuring, [MOVIE_TEXTS_KEPT]);
   assert.deepEqual(stored(work), {}, 'after the commit only the new set (keyed h1, which matches no user)');
+});
+
+test('an import killed while it holds its transaction leaves the texts from before it', async () => {
+  const work = movieWorkspace();
+  runCli(importArgs(work, file(movieTexts())));
+  // Long enough to be caught midway: 20 new texts, then 300,000 duplicate lines.
+  const lines = Array.from({ length: 300_020 }, (_, k) => JSON.stringify({ user_id: `u${k % 20}`, text: `New ${k}` }));
+  const child = spawn(process.execPath, [CLI, ...importArgs(work, file(lines.join('\n')))], { stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  const probe = new Database(join(work, Workspace.DB_FILE), { timeout: 0 });
+  // The import holds the database's write lock from before its first line until it commits.
+  for (;;) {
+    try {
+      probe.exec('BEGIN IMMEDIATE');
+      probe.exec('ROLLBACK');
+    } catch {
+      break;
+    }
+    assert.equal(child.exitCode, null, 'the import finished before it was seen holding its transaction');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  probe.close();
+  child.kill('SIGKILL');
+  const [, signal] = await exited;
+  assert.equal(signal, 'SIGKILL');
+  assert.deepEqual(stored(work), MOVIE_TEXTS_KEPT);
 });
 
 test('teach --import: flags that do not fit are refused in one line', () => {

@@ -84,8 +84,8 @@ export async function importTexts(ws: Workspace, request: TextImportRequest): Pr
     unit: 'bytes',
     silent: request.silent,
   });
-  const store = TeacherStore.open(ws, { backend: 'import', model });
-  await store.replaceKind(what === 'items' ? 'description' : 'reasoning', async (put) => {
+  const teacher = { backend: 'import', model };
+  await TeacherStore.replaceKind(ws, teacher, what === 'items' ? 'description' : 'reasoning', async (put) => {
     const expected = `one {"${idField}", "text"} object per line`;
     for await (const { where, line, value, bytes } of importLines(file, expected)) {
       bar.tick(bytes);

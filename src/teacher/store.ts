@@ -164,21 +164,30 @@ export class TeacherStore {
   }
 
   /**
-   * Replaces every answer of this teacher and kind by those `fill` puts, in one transaction that
+   * Replaces every answer of `teacher` and `kind` by those `fill` puts, in one transaction that
    * may span awaits (a file streamed in): readers see the old set or the new one, never a mix; a
-   * throw, or a killed process, leaves the old set. Holds the database's write lock meanwhile.
+   * throw, or a killed process, leaves the database as it was (the tables too, when this would
+   * have created them). Holds the database's write lock meanwhile.
    */
-  async replaceKind(kind: PromptKind, fill: (put: (hash: string, r: StoredResponse) => void) => Promise<void>) {
-    const { backend, model } = this.teacher;
-    this.db.exec('BEGIN IMMEDIATE');
+  static async replaceKind(
+    ws: Workspace,
+    teacher: TeacherId,
+    kind: PromptKind,
+    fill: (put: (hash: string, r: StoredResponse) => void) => Promise<void>,
+  ): Promise<void> {
+    const { db } = ws;
+    db.exec('BEGIN IMMEDIATE');
     try {
-      this.db
-        .prepare('DELETE FROM teacher_responses WHERE backend = ? AND model = ? AND kind = ?')
-        .run(backend, model, kind);
-      await fill((hash, r) => this.put(hash, r));
-      this.db.exec('COMMIT');
+      const store = new TeacherStore(db, teacher);
+      db.prepare('DELETE FROM teacher_responses WHERE backend = ? AND model = ? AND kind = ?').run(
+        teacher.backend,
+        teacher.model,
+        kind,
+      );
+      await fill((hash, r) => store.put(hash, r));
+      db.exec('COMMIT');
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
     }
   }

@@ -142,9 +142,8 @@ test('a reader sees the texts before an import or after it, never part of one', 
   const work = movieWorkspace();
   runCli(importArgs(work, file(movieTexts())));
   const ws = Workspace.open(work);
-  const store = TeacherStore.open(ws, { backend: 'import', model: 'films' });
   const seenDuring: Array<Record<string, string>> = [];
-  await store.replaceKind('reasoning', async (put) => {
+  await TeacherStore.replaceKind(ws, { backend: 'import', model: 'films' }, 'reasoning', async (put) => {
     put('h1', {
       ...{ kind: 'reasoning', subject: 0, text: 'half', finishReason: 'import' },
       ...{ promptTokens: 0, completionTokens: 0, predictionMatch: null },

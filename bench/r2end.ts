@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import type { History } from '../src/rank/recommender.js';
 import { historyText } from '../src/r2end/texts.js';
 import { PACKAGE_ROOT } from '../src/util/paths.js';
 import { sharedDir } from '../src/util/paths.js';
+import { FULL_PROJECTION, runR2end } from './cli.js';
 
 /**
  * R2END end to end on a real dataset (default beauty, all users, full ranking over all items,
@@ -21,20 +21,6 @@ import { sharedDir } from '../src/util/paths.js';
 const dataset = process.env.R2END_BENCH_DATASET ?? 'beauty';
 mkdirSync(join(PACKAGE_ROOT, 'bench', 'results'), { recursive: true });
 const work = process.env.R2END_BENCH_WORK ?? join(tmpdir(), `r2end-bench-${dataset}`);
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
-const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function cli(args: string[]): { seconds: number; stdout: string } {
-  log(`$ r2end ${args.join(' ')}`);
-  const start = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 26,
-  });
-  if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
-  return { seconds: (performance.now() - start) / 1000, stdout: r.stdout };
-}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -87,7 +73,7 @@ function save(out: Record<string, unknown>): void {
 
 function evaluateAll(recommenders: string[], results: Record<string, unknown>): void {
   for (const rec of recommenders) {
-    const r = JSON.parse(cli(['evaluate', '--work', work, '--recommender', rec, '--json']).stdout);
+    const r = JSON.parse(runR2end(['evaluate', '--work', work, '--recommender', rec, '--json']).stdout);
     results[rec] = {
       metrics: r.metrics,
       longtail: r.longtail,
@@ -104,7 +90,7 @@ function evaluateAll(recommenders: string[], results: Record<string, unknown>): 
 function trainVariant(name: string, from: string, flags: string[], extra: string[]): number {
   // Published, or staged by an interrupted run: either way a run without --from continues it.
   const resume = modelExists({ path: (...parts) => join(work, ...parts) }, name);
-  return cli(['train', '--work', work, '--name', name, ...(resume ? [] : ['--from', from]), ...flags, ...extra])
+  return runR2end(['train', '--work', work, '--name', name, ...(resume ? [] : ['--from', from]), ...flags, ...extra])
     .seconds;
 }
 
@@ -133,11 +119,11 @@ async function main() {
   out.seconds = seconds;
   out.results = results;
   if (!existsSync(join(work, Workspace.DB_FILE)))
-    seconds.prepare = cli(['prepare', '--data', sharedDir('datasets', dataset), '--work', work]).seconds;
-  seconds.teach = cli(['teach', '--work', work, '--backend', 'template']).seconds;
+    seconds.prepare = runR2end(['prepare', '--data', sharedDir('datasets', dataset), '--work', work]).seconds;
+  seconds.teach = runR2end(['teach', '--work', work, '--backend', 'template']).seconds;
   const extra = process.env.R2END_BENCH_CONFIG ? ['--config', process.env.R2END_BENCH_CONFIG] : [];
   // R2END with the paper's settings (appendix D).
-  seconds.train_r2end = cli(['train', '--work', work, ...extra]).seconds;
+  seconds.train_r2end = runR2end(['train', '--work', work, ...extra]).seconds;
   const record = JSON.parse(readFileSync(join(work, 'models', 'r2end', 'training.json'), 'utf8'));
   const trained = trainingSeconds('r2end');
   out.r2end_stage_seconds = trained.stages;
@@ -153,25 +139,12 @@ async function main() {
   ws.close();
   save(out);
   // Ablation (1): the target is the item's metadata only, no reasoning.
-  seconds.train_no_reasoning = cli(['train', '--work', work, '--ablation', 'no-reasoning', ...extra]).seconds;
+  seconds.train_no_reasoning = runR2end(['train', '--work', work, '--ablation', 'no-reasoning', ...extra]).seconds;
   evaluateAll(['r2end-no-reasoning'], results);
   save(out);
-  // The best R2END setting found (bench/README.md, "Settings tried"): every other item as a
-  // negative (a softmax over the catalogue), lr 3e-4, up to 100 epochs stopped after 10 without a
-  // better validation NDCG@10, bfloat16 matrix products; for R2END and ablation (1) alike, reusing
-  // everything before the projection.
-  const full = [
-    '--negatives',
-    'all',
-    '--projection-lr',
-    '3e-4',
-    '--projection-epochs',
-    '100',
-    '--patience',
-    '10',
-    '--projection-precision',
-    'bfloat16',
-  ];
+  // The best R2END projection found (bench/README.md, "Settings tried"), for R2END and ablation (1)
+  // alike, reusing everything before the projection.
+  const full = FULL_PROJECTION;
   seconds.train_r2end_full = trainVariant('r2end-full', 'r2end', full, extra);
   seconds.train_no_reasoning_full = trainVariant(
     'r2end-no-reasoning-full',
@@ -196,7 +169,7 @@ async function main() {
     if (partners.some((p) => p !== 'itemknn' && !existsSync(join(work, 'models', p)))) continue;
     const name = `hybrid-r2end-${partners.join('-')}`;
     const started = performance.now();
-    cli(['hybrid', '--work', work, '--parts', ['r2end-full', ...partners].join(','), '--name', name]);
+    runR2end(['hybrid', '--work', work, '--parts', ['r2end-full', ...partners].join(','), '--name', name]);
     const spec = JSON.parse(readFileSync(join(work, 'models', name, 'hybrid.json'), 'utf8'));
     hybrids[name] = {
       parts: spec.parts,
@@ -207,7 +180,7 @@ async function main() {
     evaluateAll([name], results);
     save(out);
   }
-  cli(['report', '--work', work]);
+  runR2end(['report', '--work', work]);
   out.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   save(out);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { Workspace } from '../data/workspace.js';
+import type { BackendName } from '../teacher/config.js';
 import {
   BACKENDS,
   defaultTemplateText,
@@ -14,14 +15,15 @@ import {
   type TeachRunOptions,
   type TemplateChoice,
 } from '../teacher/teach.js';
+import { importTexts, type TextImportReport, type TextImportRequest } from '../teacher/import-texts.js';
 import { UserError } from '../util/errors.js';
-import { parseIntFlag, parseNumberFlag } from './flags.js';
+import { parseIntFlag, parseModelName, parseNumberFlag } from './flags.js';
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:8000/v1';
 
 interface TeachFlags {
   work?: string;
-  backend?: TeachRequest['backend'];
+  backend?: BackendName;
   baseUrl: string;
   model?: string;
   apiKeyEnv: string;
@@ -49,6 +51,7 @@ interface TeachFlags {
   printTemplate?: TemplateChoice;
   export?: string;
   import?: string;
+  teacherModel?: string;
 }
 
 export function register(program: Command): void {
@@ -61,7 +64,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--backend <name>',
-        'template: offline, NOT an LLM; openai: an OpenAI-compatible server; batch: OpenAI Batch files',
+        'template: offline, NOT an LLM; openai: an OpenAI-compatible server; batch: OpenAI Batch files; import: texts imported with --teacher-model (for --status, --show)',
       ).choices([...BACKENDS]),
     )
     .option('--base-url <url>', 'openai: server URL up to /v1', DEFAULT_BASE_URL)
@@ -102,16 +105,25 @@ export function register(program: Command): void {
     )
     .option('--dry-run', 'print prompt counts, a token estimate and the first prompt; send nothing')
     .option('--status', 'print done/failed/pending counts')
-    .option('--json', 'with --status: one JSON object on stdout')
+    .option('--json', 'with --status or --teacher-model: one JSON object on stdout')
     .option('--show <user_id>', "print one user's reasoning prompt and answer")
     .option('--show-item <item_id>', "print one item's description prompt and answer")
     .option('--export <file>', 'batch: write pending prompts as an OpenAI Batch JSONL file')
-    .option('--import <file>', 'batch: read an OpenAI Batch result JSONL file')
+    .option(
+      '--import <file>',
+      'batch: read an OpenAI Batch result JSONL file; with --teacher-model: texts written elsewhere, JSON lines {"user_id" (or "item_id"), "text"}',
+    )
+    .option(
+      '--teacher-model <name>',
+      'with --import and --what reasoning|items: store the texts as the teacher "import" NAME (train --teacher-model NAME learns from them)',
+    )
     .action(async (o: TeachFlags) => {
       if (o.printTemplate) return void process.stdout.write(defaultTemplateText(o.printTemplate));
       if (!o.work) throw new UserError('--work: required (the workspace folder)');
+      const textImport = o.teacherModel === undefined ? undefined : textImportRequest(o);
       const ws = Workspace.openPrepared(o.work);
       try {
+        if (textImport) return await importAction(ws, textImport, Boolean(o.json));
         if (o.status || o.show || o.showItem) return inspect(ws, o);
         await teach(ws, teachRequest(o.work, o), {
           write: (text) => process.stdout.write(text),
@@ -127,13 +139,21 @@ export function register(program: Command): void {
 function teachRequest(work: string, o: TeachFlags): TeachRequest {
   if (!o.backend)
     throw new UserError(
-      '--backend: required to run the teacher (template, openai or batch); --status and --show need none',
+      '--backend: required to run the teacher (template, openai or batch; texts written elsewhere come in with --import FILE --teacher-model NAME); --status and --show need none',
+    );
+  if (o.backend === 'import')
+    throw new UserError(
+      '--backend import: texts come in with --import FILE --what reasoning|items --teacher-model NAME',
     );
   if (o.backend !== 'template' && !o.model) throw new UserError(`--model: required with --backend ${o.backend}`);
   if (o.backend === 'batch' && !o.export && !o.import && !o.dryRun)
     throw new UserError('--backend batch: give --export FILE (write pending prompts) or --import FILE (read results)');
   if (o.backend !== 'batch' && (o.export || o.import))
-    throw new UserError(`--${o.export ? 'export' : 'import'}: only with --backend batch`);
+    throw new UserError(
+      o.export
+        ? '--export: only with --backend batch'
+        : '--import: only with --backend batch (results) or --teacher-model NAME (texts written elsewhere)',
+    );
   return {
     work,
     backend: o.backend,
@@ -149,6 +169,71 @@ function teachRequest(work: string, o: TeachFlags): TeachRequest {
     exportFile: o.export,
     importFile: o.import,
   };
+}
+
+/** Flags that only shape prompts or runs, which an import of finished texts does not have. */
+const NOT_FOR_IMPORT: Array<keyof TeachFlags> = [
+  'model',
+  'mode',
+  'limit',
+  'ratio',
+  'export',
+  'dryRun',
+  'status',
+  'show',
+  'showItem',
+  'maxWords',
+  'maxTokens',
+  'contextItems',
+  'candidates',
+  'reasoningTemplate',
+  'unguidedTemplate',
+  'descriptionTemplate',
+];
+
+/** `--import FILE --what W --teacher-model NAME`: texts written elsewhere, checked flag by flag. */
+function textImportRequest(o: TeachFlags): TextImportRequest {
+  const model = parseModelName('--teacher-model', o.teacherModel!);
+  if (!o.import) throw new UserError('--teacher-model: names the texts of --import FILE; give --import FILE too');
+  if (o.backend && o.backend !== 'import')
+    throw new UserError(
+      `--backend ${o.backend}: not with --teacher-model, which imports texts (batch results come in with --backend batch --model M --import FILE)`,
+    );
+  const foreign = NOT_FOR_IMPORT.find((key) => o[key] !== undefined);
+  if (foreign)
+    throw new UserError(
+      `--${foreign.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: does not apply to an import of texts (--teacher-model)`,
+    );
+  if (o.what !== 'reasoning' && o.what !== 'items')
+    throw new UserError(
+      `--what${o.what ? ` ${o.what}` : ''}: give reasoning or items, what the --import file holds (its lines have "user_id" or "item_id")`,
+    );
+  return { file: o.import, what: o.what, model };
+}
+
+async function importAction(ws: Workspace, request: TextImportRequest, json: boolean): Promise<void> {
+  const r = await importTexts(ws, request);
+  for (const line of r.examples) process.stderr.write(`refused: ${line}\n`);
+  const more = Object.values(r.refused).reduce((a, b) => a + b, 0) - r.examples.length;
+  if (more > 0) process.stderr.write(`... and ${more} more refused\n`);
+  if (json) {
+    const { read, imported, refused } = r;
+    process.stdout.write(`${JSON.stringify({ read, imported, refused })}\n`);
+    if (r.oneWordTitle) process.stderr.write(`${oneWordNote(r)}\n`);
+  } else process.stdout.write(formatImport(request, r));
+}
+
+function oneWordNote(r: TextImportReport): string {
+  return `${r.oneWordTitle} of the ${r.refused.names_held_out_item} texts naming a held-out item named it only by a one-word title (a common word may be the reason)`;
+}
+
+function formatImport({ what, model }: TextImportRequest, r: TextImportReport): string {
+  const f = r.refused;
+  const heldOut =
+    what === 'items'
+      ? 'item texts are not checked for held-out items'
+      : `names a held-out item ${f.names_held_out_item} (${r.oneWordTitle} of them by a one-word title)`;
+  return `imported texts ${model} (${what}): read ${r.read}, imported ${r.imported}, refused: unknown id ${f.unknown_id}, duplicate ${f.duplicate}, empty ${f.empty}, ${heldOut}; train --teacher-model ${model} learns from them\n`;
 }
 
 /** Settings that shape prompts, given as flags (the rest keep their saved or default values). */
@@ -207,7 +292,7 @@ function formatStatus({ status: s, label, config: c }: StatusInspection): string
     `${name} ${k.total} total, ${k.done} done, ${k.failed} failed, ${k.pending} pending`;
   const subsetNote = c.limit ? `, limit ${c.limit}` : c.ratio ? `, ratio ${c.ratio}` : '';
   return [
-    `teacher: ${label}, mode ${c.mode}${subsetNote}`,
+    `teacher: ${label}${c.backend === 'import' ? '' : `, mode ${c.mode}`}${subsetNote}`,
     line(c.mode === 'unguided' ? 'reasoning (unguided):' : 'reasoning:', s.reasoning),
     line('items:    ', s.items),
     '',
@@ -224,7 +309,7 @@ function formatPrompt({ label, name, job, answer, failure }: PromptInspection): 
     `teacher: ${label}`,
     `${job.kind} prompt for ${name}:`,
     '',
-    job.prompt.trimEnd(),
+    job.prompt.trimEnd() || '(none: the text was imported)',
     '',
     `--- ${state} ---`,
   ];

@@ -3,7 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { ItemMatrix } from '../engine/topk.js';
 import { loadMatrix } from '../io/matrices.js';
-import { loadTeacherOutputs } from '../teacher/outputs.js';
+import { loadTeacherOutputs, type TeacherSelection } from '../teacher/outputs.js';
 import { UserError } from '../util/errors.js';
 import { FILES } from './bundle.js';
 import type { TrainConfig } from './config.js';
@@ -40,7 +40,11 @@ export class Explainer {
       throw new UserError(
         `${file}: no list of the user of each row (written by an older r2end); retrain the model's targets with \`r2end train --work ${ws.dir} --name ${record.model} --fresh\``,
       );
-    const teacher = loadTeacherOutputs(ws, (record.config as unknown as TrainConfig).teacher, ds);
+    // The teacher the model learned from, as recorded, not whichever teacher ran last in the workspace.
+    const { backend, model, mode } = record.teacher;
+    const { keep } = (record.config as unknown as TrainConfig).teacher;
+    const selection = { backend, model, mode, keep } as TeacherSelection;
+    const teacher = loadTeacherOutputs(ws, selection, ds);
     const texts = users.map((id) => {
       const u = ds.userIndex.get(id);
       if (u === undefined) throw new UserError(`${file}: user "${id}" is not a user of the workspace ${ws.dir}`);

@@ -98,9 +98,12 @@ export function nonDefaultSettings(config: Record<string, unknown>): string[] {
 
 function summary(r: TrainingRecord): string {
   const items = r.counts.items === undefined ? 'all items' : `all ${int(r.counts.items)} items`;
-  const teacher = r.teacher.isLLM
-    ? `Teacher: **${r.teacher.label}**, whose reasoning about each training user's next purchase (mode ${r.teacher.mode}) the encoder learned to reproduce from the user's history alone.`
-    : `Teacher: **${r.teacher.label}**, the offline template teacher${r.teacher.model ? ` \`${r.teacher.model}\`` : ''}: it writes each rationale from facts in the data with a fixed template, so no language model's reasoning went into this model.`;
+  const teacher =
+    r.teacher.backend === 'import'
+      ? `Teacher: **${r.teacher.label}**: one text per training user, written outside r2end and imported (texts naming one of their user's validation or test items were refused), which the encoder learned to reproduce from the user's history alone.`
+      : r.teacher.isLLM
+        ? `Teacher: **${r.teacher.label}**, whose reasoning about each training user's next purchase (mode ${r.teacher.mode}) the encoder learned to reproduce from the user's history alone.`
+        : `Teacher: **${r.teacher.label}**, the offline template teacher${r.teacher.model ? ` \`${r.teacher.model}\`` : ''}: it writes each rationale from facts in the data with a fixed template, so no language model's reasoning went into this model.`;
   const pipeline =
     r.ablation === 'no-projection'
       ? `A user's history text goes through the student encoder, and the items closest to it by cosine, among ${items}, are the recommendations.`
@@ -163,7 +166,7 @@ function training(r: TrainingRecord): string[] {
     '',
     '| | |',
     '|---|---|',
-    `| teacher | ${r.teacher.label}, mode ${r.teacher.mode} |`,
+    `| teacher | ${r.teacher.label}${r.teacher.backend === 'import' ? '' : `, mode ${r.teacher.mode}`} |`,
     ...Object.entries(r.counts).map(([k, v]) => `| ${COUNT_LABELS[k] ?? k} | ${int(v)} |`),
     ...Object.entries(r.seconds).map(([k, v]) => `| seconds: ${k} | ${v.toFixed(1)} |`),
     `| seconds in all | ${Object.values(r.seconds)

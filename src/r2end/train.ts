@@ -22,7 +22,7 @@ import { writeAtomic } from '../io/atomic.js';
 import { loadMatrix, saveMatrices } from '../io/matrices.js';
 import { publish, stagingDir } from '../io/publish.js';
 import { StageRunner } from '../io/stages.js';
-import { loadTeacherOutputs, type TeacherOutputs } from '../teacher/outputs.js';
+import { loadTeacherOutputs, textsDigest, type TeacherOutputs } from '../teacher/outputs.js';
 import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { FILES, type BundleInfo } from './bundle.js';
@@ -128,7 +128,8 @@ function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): C
       encoder: cfg.encoder,
       maxTokens: cfg.maxTokens,
       precision,
-      teacher: teacher.teacher,
+      // The texts themselves, not only whose they are: a new import under the same name reruns.
+      teacher: { ...teacher.teacher, texts: textsDigest(teacher) },
       ablation: cfg.ablation,
       seed: cfg.seed,
       verbalize: cfg.verbalize,

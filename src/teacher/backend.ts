@@ -45,12 +45,17 @@ export class RejectedError extends Error {
   }
 }
 
-/** How reports name a teacher: the template teacher is never presented as an LLM. */
+/**
+ * How reports name a teacher: the template teacher is never presented as an LLM, and imported
+ * texts only as what they are (whoever wrote them).
+ */
 export function teacherLabel(id: TeacherId): string {
   if (id.backend === 'template') return 'template (not an LLM)';
+  if (id.backend === 'import') return `imported texts ${id.model}`;
   return `LLM ${id.model} (${id.backend === 'batch' ? 'batch import' : 'OpenAI-compatible server'})`;
 }
 
+/** Whether r2end itself asked an LLM for the texts; imported texts may come from anything. */
 export function isLLMBackend(backend: string): boolean {
-  return backend !== 'template';
+  return backend === 'openai' || backend === 'batch';
 }

@@ -1,8 +1,8 @@
-import { accessSync, constants, writeFileSync } from 'node:fs';
-import { readLines } from '../data/formats/lines.js';
+import { writeFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
-import { parsedTextProblem, textProblem } from '../util/utf8.js';
 import { TransientError } from './backend.js';
+import { GuardTally, mentionReason, type HeldOutGuard, type HeldOutMention } from './held-out-guard.js';
+import { importLines } from './import-lines.js';
 import { chatRequestBody, parseCompletion } from './openai.js';
 import type { PromptSettings, TeacherJob } from './prompts.js';
 import type { TeacherStore } from './store.js';
@@ -35,7 +35,10 @@ export function exportBatch(
 
 export interface ImportReport {
   stored: number;
+  /** Answers refused as unusable (errors, empty, cut off, ...); not those the held-out guard refused. */
   failed: number;
+  /** Reasoning answers that name one of the user's validation or test items: refused, recorded as failures. */
+  heldOut: GuardTally;
   /** Lines whose prompt already had an answer. */
   alreadyDone: number;
   /** Lines whose custom_id matches no prompt of the current settings. */
@@ -51,22 +54,9 @@ type BatchResult = {
 
 /** The lines of a batch result file, each refused unless it is a result object of strict UTF-8. */
 async function* batchLines(file: string): AsyncGenerator<BatchResult> {
-  try {
-    accessSync(file, constants.R_OK);
-  } catch (err) {
-    throw new UserError(`--import ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  for await (const [lineNo, line] of readLines(file)) {
-    if (!line.trim()) continue;
-    const where = `--import ${file}:${lineNo}`;
-    let rec: Partial<BatchResult> | null;
-    try {
-      rec = JSON.parse(line);
-    } catch {
-      throw new UserError(`${where}: ${textProblem(line) ?? 'not JSON (expected one batch result object per line)'}`);
-    }
-    const problem = parsedTextProblem(line, rec);
-    if (problem) throw new UserError(`${where}: ${problem}`);
+  const expected = 'one batch result object per line';
+  for await (const { where, value } of importLines(file, expected)) {
+    const rec = value as Partial<BatchResult> | null;
     if (typeof rec?.custom_id !== 'string')
       throw new UserError(
         `${where}: not an OpenAI batch result line (expected {"custom_id", "response": {"status_code", "body"}})`,
@@ -80,29 +70,48 @@ export async function checkBatchFile(file: string): Promise<void> {
   for await (const line of batchLines(file)) void line;
 }
 
-/** Reads a batch result file (JSON lines `{"custom_id", "response": {"status_code", "body"}, "error"}`). */
+/**
+ * Reads a batch result file (JSON lines `{"custom_id", "response": {"status_code", "body"}, "error"}`).
+ * A reasoning answer that names a held-out item of any user it would serve is refused by `guard`.
+ */
 export async function importBatch(
   file: string,
   jobs: readonly TeacherJob[],
   store: TeacherStore,
+  guard: HeldOutGuard,
 ): Promise<ImportReport> {
-  const byHash = new Map(jobs.map((j) => [j.hash, j]));
+  // Identical prompts are asked once and their answer serves every job that has that prompt.
+  const byHash = new Map<string, TeacherJob[]>();
+  for (const j of jobs) {
+    const same = byHash.get(j.hash);
+    if (same) same.push(j);
+    else byHash.set(j.hash, [j]);
+  }
   const done = store.doneHashes();
-  const report: ImportReport = { stored: 0, failed: 0, alreadyDone: 0, unknown: 0, failures: [] };
+  const report: ImportReport = {
+    stored: 0,
+    failed: 0,
+    heldOut: new GuardTally(),
+    alreadyDone: 0,
+    unknown: 0,
+    failures: [],
+  };
   for await (const rec of batchLines(file)) {
-    const job = byHash.get(rec.custom_id);
-    if (!job) {
+    const sharing = byHash.get(rec.custom_id);
+    if (!sharing) {
       report.unknown++;
       continue;
     }
+    const job = sharing[0];
     if (done.has(job.hash)) {
       report.alreadyDone++;
       continue;
     }
-    const fail = (reason: string, text: string | null) => {
+    const fail = (reason: string, text: string | null, mentions?: HeldOutMention[]) => {
       store.fail(job.hash, { kind: job.kind, subject: job.subject, attempts: 1, reason, text });
-      report.failed++;
       report.failures.push({ kind: job.kind, subject: job.subject, reason });
+      if (mentions) report.heldOut.record(mentions);
+      else report.failed++;
     };
     const status = rec.response?.status_code;
     if (rec.error || status !== 200) {
@@ -120,6 +129,11 @@ export async function importBatch(
     const verdict = checkAnswer(job, c);
     if (!verdict.ok) {
       fail(verdict.reason, c.text);
+      continue;
+    }
+    const mentions = job.kind === 'description' ? [] : sharing.flatMap((j) => guard.mentions(j.subject, c.text));
+    if (mentions.length) {
+      fail(mentionReason(mentions, guard.userId), c.text, mentions);
       continue;
     }
     store.put(job.hash, {

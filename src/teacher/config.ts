@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { datasetFingerprint } from '../data/dataset.js';
 import { DEFAULT_VERBALIZE } from '../data/verbalize.js';
 import type { Workspace } from '../data/workspace.js';
 import type { TrainingView } from './context.js';
 import {
   candidatePool,
   descriptionJob,
+  importedJob,
   reasoningJob,
   unguidedJob,
   type PromptSettings,
@@ -13,8 +15,11 @@ import {
 import { TEMPLATE_MODEL } from './template-teacher.js';
 import { checkTemplate, defaultTemplate, type PromptKind } from './templates.js';
 
-export const BACKENDS = ['template', 'openai', 'batch'] as const;
+/** Where a teacher's texts come from; `import`: texts written outside r2end (`teach --import`). */
+export const BACKENDS = ['template', 'openai', 'batch', 'import'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+/** The backends a `teach` run asks (an import has no prompts). */
+export type RunBackend = Exclude<BackendName, 'import'>;
 
 const templateSchema = z.object({ text: z.string(), source: z.string() });
 
@@ -51,6 +56,16 @@ export function saveConfig(ws: Workspace, c: TeachConfig): void {
   ws.setMeta(META_KEY, c);
 }
 
+/**
+ * The settings that shape prompts, from the last run, so a later run asks the same prompts; the
+ * teacher, mode, subset and `what` are chosen per run, never inherited.
+ */
+export function carriedSettings(saved: TeachConfig | undefined): Partial<TeachConfig> {
+  if (!saved) return {};
+  const { maxWords, maxTokens, temperature, contextItems, candidates, templates } = saved;
+  return { maxWords, maxTokens, temperature, contextItems, candidates, templates };
+}
+
 /** The model name a backend's answers are stored under. */
 export function modelFor(backend: BackendName, model: string | undefined): string | undefined {
   return backend === 'template' ? TEMPLATE_MODEL : model;
@@ -81,14 +96,24 @@ export interface JobPlan {
   items: TeacherJob[];
 }
 
+/**
+ * The jobs of every user with a reasoning target (two or more training interactions) and every
+ * item; for imported texts, the keys they are stored under instead of prompts.
+ */
 export function planJobs(view: TrainingView, c: TeachConfig, s = promptSettings(c, view)): JobPlan {
   const { ds } = view;
   const plan: JobPlan = { reasoning: [], items: [] };
+  const fingerprint = c.backend === 'import' ? datasetFingerprint(ds) : '';
   if (c.what !== 'items') {
     const pool = c.mode === 'unguided' ? candidatePool(view) : new Int32Array(0);
     const eligible = ds.userIds.map((_, u) => u).filter((u) => view.trainLen[u] >= 2);
     for (const u of subset(eligible, ds.userIds, c)) {
-      const job = c.mode === 'unguided' ? unguidedJob(view, u, s, pool) : reasoningJob(view, u, s);
+      const job =
+        c.backend === 'import'
+          ? importedJob('reasoning', u, ds.userIds[u], fingerprint)
+          : c.mode === 'unguided'
+            ? unguidedJob(view, u, s, pool)
+            : reasoningJob(view, u, s);
       if (job) plan.reasoning.push(job);
     }
   }
@@ -99,7 +124,11 @@ export function planJobs(view: TrainingView, c: TeachConfig, s = promptSettings(
       ds.items.map((it) => it.id),
       c,
     ))
-      plan.items.push(descriptionJob(view, i, s));
+      plan.items.push(
+        c.backend === 'import'
+          ? importedJob('description', i, ds.items[i].id, fingerprint)
+          : descriptionJob(view, i, s),
+      );
   }
   return plan;
 }

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { loadDataset, type Dataset } from '../data/dataset.js';
 import type { Workspace } from '../data/workspace.js';
 import { UserError } from '../util/errors.js';
 import { isLLMBackend, teacherLabel } from './backend.js';
 import {
+  BACKENDS,
   modelFor,
   planJobs,
   savedConfig,
@@ -12,7 +14,7 @@ import {
   type TeachConfig,
 } from './config.js';
 import { trainingView, type TrainingView } from './context.js';
-import { TeacherStore } from './store.js';
+import { storedTeachers, TeacherStore } from './store.js';
 import { withoutPrediction } from './validate.js';
 
 /** Which teacher's texts to use. Unset fields come from the workspace's last `teach` run. */
@@ -79,6 +81,16 @@ export function loadTeacherOutputs(
   return { teacher: teacherInfo(config, keep), reasoning, descriptions };
 }
 
+/**
+ * A digest of every text the outputs hold, so that work built on them is redone when they change
+ * (a new import under the same name, more users taught) and not only when the teacher does.
+ */
+export function textsDigest(out: TeacherOutputs): string {
+  return createHash('sha256')
+    .update(JSON.stringify([[...out.reasoning], [...out.descriptions]]))
+    .digest('hex');
+}
+
 export function teacherInfo(
   c: Pick<TeachConfig, 'backend' | 'model' | 'mode'>,
   keep: 'all' | 'matching' = 'all',
@@ -94,17 +106,44 @@ export function teacherInfo(
   };
 }
 
-/** The saved settings with the selection applied; a teacher must be named somewhere. */
+/**
+ * The saved settings with the selection applied; a teacher must be named somewhere. A model name
+ * without a backend means the one backend holding texts under that name (or the last run's).
+ */
 export function resolveConfig(ws: Workspace, selection: Omit<TeacherSelection, 'keep'>): TeachConfig {
   const saved = savedConfig(ws);
-  const backend = selection.backend ?? saved?.backend;
+  const backend =
+    selection.backend ?? (selection.model === undefined ? saved?.backend : backendOf(ws, selection.model, saved));
   if (!backend)
     throw new UserError(
       `--work ${ws.dir}: no teacher has run in this workspace; run \`r2end teach --work ${ws.dir} --backend template\` (or openai/batch) first`,
     );
   const model = modelFor(backend, selection.model ?? (backend === saved?.backend ? saved.model : undefined));
   if (!model) throw new UserError(`teacher ${backend}: no model given (--model NAME)`);
-  return teachConfigSchema.parse({ ...saved, backend, model, mode: selection.mode ?? saved?.mode });
+  if (backend === 'import' && selection.mode === 'unguided')
+    throw new UserError(
+      `teacher import ${model}: imported texts have no unguided mode (that is the openai and batch teachers')`,
+    );
+  // Imported texts are one kind whatever mode an earlier run saved.
+  const mode = backend === 'import' ? 'oracle' : (selection.mode ?? saved?.mode);
+  return teachConfigSchema.parse({ ...saved, backend, model, mode });
+}
+
+/** The backend storing texts under `model`: exactly one, or the last run's if it used that name. */
+function backendOf(ws: Workspace, model: string, saved: TeachConfig | undefined): BackendName {
+  const stored = storedTeachers(ws.db);
+  const found = new Set(stored.filter((t) => t.model === model).map((t) => t.backend));
+  if (saved?.model === model) found.add(saved.backend);
+  const backends = BACKENDS.filter((b) => found.has(b));
+  if (backends.length === 1) return backends[0];
+  if (backends.length > 1)
+    throw new UserError(
+      `teacher model ${model}: texts of several teachers are stored under this name (${backends.join(', ')}); name the backend too (train --teacher, teach --backend)`,
+    );
+  const list = stored.map((t) => `${t.backend} ${t.model}`).join(', ');
+  throw new UserError(
+    `teacher model ${model}: no texts are stored under this name in ${ws.dir} (${list ? `stored: ${list}` : 'none stored yet'})`,
+  );
 }
 
 export interface KindStatus {

@@ -60,6 +60,23 @@ export function historyText(
   return verbalizeHistory(entries, referenceTime, opts, 'id');
 }
 
+/**
+ * A text imported from outside (`teach --import`) has no prompt: it is keyed by its subject's id
+ * and the data's fingerprint (which fixes the split its held-out check used), so texts imported
+ * for other data never match.
+ */
+export function importedJob(
+  kind: 'reasoning' | 'description',
+  subject: number,
+  id: string,
+  fingerprint: string,
+): TeacherJob {
+  const hash = createHash('sha256')
+    .update(JSON.stringify(['import', fingerprint, kind, id]))
+    .digest('hex');
+  return { kind, subject, prompt: '', hash };
+}
+
 export function reasoningJob(view: TrainingView, user: number, s: PromptSettings): TeacherJob | undefined {
   const t = reasoningTarget(view, user);
   if (!t) return undefined;

@@ -162,6 +162,43 @@ export class TeacherStore {
   batch(fn: () => void): void {
     this.db.transaction(fn)();
   }
+
+  /**
+   * Replaces every answer of `teacher` and `kind` by those `fill` puts, in one transaction that
+   * may span awaits (a file streamed in): readers see the old set or the new one, never a mix; a
+   * throw, or a killed process, leaves the database as it was (the tables too, when this would
+   * have created them). Holds the database's write lock meanwhile.
+   */
+  static async replaceKind(
+    ws: Workspace,
+    teacher: TeacherId,
+    kind: PromptKind,
+    fill: (put: (hash: string, r: StoredResponse) => void) => Promise<void>,
+  ): Promise<void> {
+    const { db } = ws;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const store = new TeacherStore(db, teacher);
+      db.prepare('DELETE FROM teacher_responses WHERE backend = ? AND model = ? AND kind = ?').run(
+        teacher.backend,
+        teacher.model,
+        kind,
+      );
+      await fill((hash, r) => store.put(hash, r));
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+/** Every teacher (backend and model) with stored answers, in name order. */
+export function storedTeachers(db: Database.Database): TeacherId[] {
+  db.exec(SCHEMA);
+  return db
+    .prepare('SELECT DISTINCT backend, model FROM teacher_responses ORDER BY backend, model')
+    .all() as TeacherId[];
 }
 
 interface ResponseRow {

@@ -4,6 +4,7 @@ import { UserError, check } from '../util/errors.js';
 import { teacherLabel, type OnlineBackend } from './backend.js';
 import { checkBatchFile, exportBatch, importBatch } from './batch.js';
 import {
+  carriedSettings,
   modelFor,
   planJobs,
   promptSettings,
@@ -11,9 +12,11 @@ import {
   savedConfig,
   teachConfigSchema,
   type BackendName,
+  type RunBackend,
   type TeachConfig,
 } from './config.js';
 import { trainingView, type TrainingView } from './context.js';
+import { HeldOutGuard } from './held-out-guard.js';
 import { OpenAIBackend } from './openai.js';
 import { resolveConfig, teachStatus, type TeachStatus } from './outputs.js';
 import type { TeacherJob } from './prompts.js';
@@ -55,7 +58,7 @@ export type TeachRunOptions = Pick<RunOptions, 'concurrency' | 'attempts' | 'ret
 export interface TeachRequest {
   /** The workspace folder as the user named it, quoted in the command to run after an export. */
   work: string;
-  backend: BackendName;
+  backend: RunBackend;
   /** Required with openai and batch; the template teacher has its own. */
   model?: string;
   /** openai: the server URL up to /v1, and the environment variable holding the API key. */
@@ -89,21 +92,8 @@ export async function teach(ws: Workspace, request: TeachRequest, out: TeachOutp
     throw new UserError(
       '--mode unguided: the template teacher cannot predict without the target; use --backend openai or batch',
     );
-  // Prompt settings carry over from the last run so a resumed run asks the same prompts.
-  // (The mode and the subset are chosen per run, never inherited.)
-  const saved = savedConfig(ws);
-  const base = saved
-    ? {
-        maxWords: saved.maxWords,
-        maxTokens: saved.maxTokens,
-        temperature: saved.temperature,
-        contextItems: saved.contextItems,
-        candidates: saved.candidates,
-        templates: saved.templates,
-      }
-    : {};
   const config = teachConfigSchema.parse({
-    ...base,
+    ...carriedSettings(savedConfig(ws)),
     ...prompt,
     ...request.subset,
     mode: request.mode,
@@ -130,7 +120,8 @@ export async function teach(ws: Workspace, request: TeachRequest, out: TeachOutp
       : undefined;
   try {
     await llm?.preflight();
-    const view = trainingView(ws, loadDataset(ws));
+    const ds = loadDataset(ws);
+    const view = trainingView(ws, ds);
     const settings = promptSettings(config, view);
     const plan = planJobs(view, config, settings);
     const jobs = [...plan.reasoning, ...plan.items];
@@ -146,9 +137,9 @@ export async function teach(ws: Workspace, request: TeachRequest, out: TeachOutp
         );
       }
       if (request.importFile) {
-        const r = await importBatch(request.importFile, jobs, store);
+        const r = await importBatch(request.importFile, jobs, store, new HeldOutGuard(ds));
         out.write(
-          `${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`,
+          `${label}: imported ${r.stored} answers, ${r.failed} failed, ${r.heldOut.describe()}, ${r.alreadyDone} already answered, ${r.unknown} lines match no current prompt\n`,
         );
         reportFailures(r.failures, view, out);
       }

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** What lives in the shared folder beside the checkout, and the variable that can point elsewhere. */
-const SHARED = { datasets: 'R2END_DATASETS', models: 'R2END_MODELS' } as const;
+const SHARED = { datasets: 'R2END_DATASETS', models: 'R2END_MODELS', 'llm-texts': 'R2END_LLM_TEXTS' } as const;
 export type SharedKind = keyof typeof SHARED;
 
-/** Where shared `kind` folders are looked for, in order: $R2END_DATASETS (or $R2END_MODELS), then ../shared/<kind>. */
+/** Where shared `kind` folders are looked for, in order: $R2END_DATASETS (or the kind's variable), then ../shared/<kind>. */
 function sharedRoots(kind: SharedKind): string[] {
   return [process.env[SHARED[kind]], join(PACKAGE_ROOT, '..', 'shared', kind)].filter((r): r is string => Boolean(r));
 }

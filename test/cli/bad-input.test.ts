@@ -636,6 +636,27 @@ const CLI_CASES: CliCase[] = [
     expect: /--import r\.jsonl:1: field "custom_id" is not valid UTF-8/,
   },
   {
+    name: 'a text import file not UTF-8',
+    state: 'prepared',
+    files: { 't.jsonl': bytes('{"user_id": "u1", "text": "caf', [0xe9], '"}\n') },
+    args: ['teach', '--work', 'w', '--import', 't.jsonl', '--what', 'reasoning', '--teacher-model', 'x'],
+    expect: /--import t\.jsonl:1: field "text" is not valid UTF-8/,
+  },
+  {
+    name: 'a text import line that is not an object',
+    state: 'prepared',
+    files: { 't.jsonl': '["u1", "text"]\n' },
+    args: ['teach', '--work', 'w', '--import', 't.jsonl', '--what', 'reasoning', '--teacher-model', 'x'],
+    expect: /--import t\.jsonl:1: not a JSON object \(expected one \{"user_id", "text"\} object per line\)/,
+  },
+  {
+    name: 'a text import with nothing to import',
+    state: 'prepared',
+    files: { 't.jsonl': '{"user_id": "nobody", "text": "hello"}\n' },
+    args: ['teach', '--work', 'w', '--import', 't.jsonl', '--what', 'reasoning', '--teacher-model', 'x'],
+    expect: /--import t\.jsonl: nothing to import \(1 line; refused: unknown id 1,/,
+  },
+  {
     name: 'an encode file not UTF-8',
     files: { 't.txt': bytes('caf', [0xe9], '\n') },
     args: ['encode', '--file', 't.txt'],

@@ -122,6 +122,21 @@ test('an LLM teacher is not called a template, and a default configuration lists
   assert.match(card, /None: every setting is the default/);
 });
 
+test('imported texts are named as imported: neither an LLM nor the template teacher, and no mode', () => {
+  const r = cardRecord();
+  r.teacher = {
+    backend: 'import',
+    model: 'gpt4-sasrec',
+    mode: 'oracle',
+    label: 'imported texts gpt4-sasrec',
+    isLLM: false,
+  };
+  const card = writeModelCard(r, { versions });
+  assert.match(card, /Teacher: \*\*imported texts gpt4-sasrec\*\*: one text per training user, written outside r2end/);
+  assert.match(card, /\| teacher \| imported texts gpt4-sasrec \|/);
+  assert.doesNotMatch(card, /template teacher|Teacher: \*\*LLM|mode oracle/);
+});
+
 test('latestTestEvaluation: the newest unmasked test evaluation, none from before `since`', () => {
   const ws = Workspace.open(tempDir(), { create: true });
   try {

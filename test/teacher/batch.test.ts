@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { Workspace } from '../../src/data/workspace.js';
 import { exportBatch, importBatch } from '../../src/teacher/batch.js';
 import { planJobs, promptSettings } from '../../src/teacher/config.js';
+import { HeldOutGuard } from '../../src/teacher/held-out-guard.js';
 import { loadTeacherOutputs } from '../../src/teacher/outputs.js';
 import { TeacherStore } from '../../src/teacher/store.js';
 import { UserError } from '../../src/util/errors.js';
@@ -74,12 +75,13 @@ test('batch backend: export pending prompts, import results; failures recorded, 
     result({ ...lines[3], custom_id: 'not-a-prompt-of-ours' }, 'x'),
   ];
   writeFileSync(join(dir, 'out.jsonl'), results.join('\n'));
-  const first = await importBatch(join(dir, 'out.jsonl'), jobs, store);
+  const first = await importBatch(join(dir, 'out.jsonl'), jobs, store, new HeldOutGuard(view.ds));
   assert.deepEqual(
-    { ...first, failures: first.failures.map((f) => f.reason) },
+    { ...first, heldOut: first.heldOut.describe(), failures: first.failures.map((f) => f.reason) },
     {
       stored: lines.length - 3,
       failed: 3,
+      heldOut: '0 named a held-out item (0 of them by a one-word title)',
       alreadyDone: 0,
       unknown: 1,
       failures: [
@@ -92,7 +94,7 @@ test('batch backend: export pending prompts, import results; failures recorded, 
 
   // Only the failed prompts are pending now; importing the same file again changes nothing else.
   assert.equal(exportBatch(join(dir, 'again.jsonl'), jobs, store, s).written, 3);
-  const second = await importBatch(join(dir, 'out.jsonl'), jobs, store);
+  const second = await importBatch(join(dir, 'out.jsonl'), jobs, store, new HeldOutGuard(view.ds));
   assert.equal(second.alreadyDone, lines.length - 3);
   assert.equal(store.failure(lines[1].custom_id)?.attempts, 2);
 
@@ -109,7 +111,7 @@ test('batch backend: export pending prompts, import results; failures recorded, 
 
   writeFileSync(join(dir, 'bad.jsonl'), `${results[3]}\n{"id": 1}\n`);
   await assert.rejects(
-    importBatch(join(dir, 'bad.jsonl'), jobs, store),
+    importBatch(join(dir, 'bad.jsonl'), jobs, store, new HeldOutGuard(view.ds)),
     (e: unknown) => e instanceof UserError && /bad\.jsonl:2: not an OpenAI batch result line/.test(e.message),
   );
   ws.close();
@@ -146,7 +148,7 @@ test('unguided mode: candidates instead of the target; keep all or only matching
       .map((l) => result(l, fakeAnswer(l.body.messages[0].content)))
       .join('\n'),
   );
-  const r = await importBatch(join(dir, 'out.jsonl'), reasoning, store);
+  const r = await importBatch(join(dir, 'out.jsonl'), reasoning, store, new HeldOutGuard(view.ds));
   assert.equal(r.stored + r.alreadyDone, new Set(reasoning.map((j) => j.hash)).size);
 
   ws.setMeta('teacher', c);
@@ -202,7 +204,7 @@ test('batch backend through the CLI; the template teacher is labelled as not an 
   ]);
   assert.equal(
     imp.stdout,
-    'LLM gemma (batch import): imported 18 answers, 0 failed, 0 already answered, 0 lines match no current prompt\n',
+    'LLM gemma (batch import): imported 18 answers, 0 failed, 0 named a held-out item (0 of them by a one-word title), 0 already answered, 0 lines match no current prompt\n',
   );
   const status = JSON.parse((await runCliAsync(['teach', '--work', ws.dir, '--status', '--json'])).stdout);
   assert.deepEqual(status.items, { total: 18, done: 18, failed: 0, pending: 0 });
@@ -216,4 +218,58 @@ test('batch backend through the CLI; the template teacher is labelled as not an 
   assert.equal(out.reasoning.size, 10);
   assert.equal(out.descriptions.size, 18);
   reopened.close();
+});
+
+test('batch results: a reasoning answer naming a held-out item of a user it serves is refused, recorded as failed, never used', async () => {
+  const ws = await leakFixture();
+  const view = viewOf(ws);
+  const c = teachConfig({ backend: 'batch', model: 'g', what: 'reasoning' });
+  const s = promptSettings(c, view);
+  const { reasoning } = planJobs(view, c, s);
+  const store = TeacherStore.open(ws, { backend: 'batch', model: 'g' });
+  const dir = tempDir();
+  exportBatch(join(dir, 'in.jsonl'), reasoning, store, s);
+  const job = (id: string) => reasoning.find((j) => j.subject === view.ds.userIndex.get(id))!;
+  // u0 and u8 have the same prompt (so one answer serves both), as have u1 and u9.
+  assert.equal(job('u0').hash, job('u8').hash);
+  assert.equal(job('u1').hash, job('u9').hash);
+  // u0: validation "ZZVALIDMARK0 item"; u1: test "ZZTESTMARK1 item"; u2: validation "ZZVALIDMARK2 item".
+  // Case and punctuation do not hide a title; a longer word ("items") or another user's
+  // held-out item is no leak.
+  const extra = new Map([
+    [job('u0').hash, ' They will love the zzvalidmark0 ITEM.'],
+    [job('u1').hash, ' Much like "ZZTESTMARK1-item"!'],
+    [job('u2').hash, ' Not like ZZVALIDMARK2 items.'],
+    [job('u3').hash, ' Like ZZVALIDMARK2 item, a hit with others.'],
+  ]);
+  const lines = readLines(join(dir, 'in.jsonl'));
+  writeFileSync(
+    join(dir, 'out.jsonl'),
+    lines.map((l) => result(l, fakeAnswer(l.body.messages[0].content) + (extra.get(l.custom_id) ?? ''))).join('\n'),
+  );
+  const r = await importBatch(join(dir, 'out.jsonl'), reasoning, store, new HeldOutGuard(view.ds));
+  assert.deepEqual(
+    { stored: r.stored, failed: r.failed, heldOut: r.heldOut.describe(), reasons: r.failures.map((f) => f.reason) },
+    {
+      stored: 6,
+      failed: 0,
+      heldOut: '2 named a held-out item (0 of them by a one-word title)',
+      reasons: [
+        'names user u0\'s held-out validation item "ZZVALIDMARK0 item"',
+        'names user u1\'s held-out test item "ZZTESTMARK1 item"',
+      ],
+    },
+  );
+  assert.match(store.failure(job('u1').hash)!.text!, /ZZTESTMARK1-item/);
+  const out = loadTeacherOutputs(ws, { backend: 'batch', model: 'g' });
+  assert.deepEqual([...out.reasoning.keys()].map((u) => view.ds.userIds[u]).sort(), [
+    'u2',
+    'u3',
+    'u4',
+    'u5',
+    'u6',
+    'u7',
+  ]);
+  assert.match(out.reasoning.get(job('u3').subject)!, /Like ZZVALIDMARK2 item/);
+  ws.close();
 });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { Workspace } from '../src/data/workspace.js';
 import { writeAtomic } from '../src/io/atomic.js';
 import { modelVersion } from '../src/io/publish.js';
 import { PACKAGE_ROOT, sharedDir } from '../src/util/paths.js';
+import { runR2end } from './cli.js';
 import { round } from './numbers.js';
 
 /**
@@ -23,9 +23,7 @@ import { round } from './numbers.js';
  */
 const DATASETS = (process.env.R2END_BENCH_DATASETS ?? 'beauty_mini,ml100k,beauty,yelp').split(',');
 const ROOT = process.env.R2END_BENCH_DIR ?? join(tmpdir(), 'r2end-bench-datasets');
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const RESULTS = join(PACKAGE_ROOT, 'bench', 'results');
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The hybrid's parts, in the order their weights are listed. */
 const HYBRID_PARTS = ['r2end', 'sasrec', 'itemknn', 'repeat'];
@@ -47,18 +45,6 @@ const PAPER: Record<string, Record<string, Record<string, number>>> = {
     GRU4Rec: { 'HR@5': 0.0152, 'NDCG@5': 0.0099, 'HR@10': 0.0263, 'NDCG@10': 0.0134 },
   },
 };
-
-function cli(args: string[]): { seconds: number; stdout: string } {
-  log(`$ r2end ${args.join(' ')}`);
-  const start = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 26,
-  });
-  if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
-  return { seconds: (performance.now() - start) / 1000, stdout: r.stdout };
-}
 
 /** What a dataset's run has established so far, kept in its workspace so a rerun resumes. */
 interface DatasetState {
@@ -103,16 +89,16 @@ async function runDataset(name: string): Promise<Record<string, unknown>> {
   const started = performance.now();
   const seconds: Record<string, number> = {};
   if (!existsSync(join(work, Workspace.DB_FILE)))
-    seconds.prepare = cli(['prepare', '--data', sharedDir('datasets', name), '--work', work]).seconds;
+    seconds.prepare = runR2end(['prepare', '--data', sharedDir('datasets', name), '--work', work]).seconds;
   const state: DatasetState = existsSync(stateFile) ? readJson(stateFile) : { models: {} };
   const save = () => writeAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`);
-  seconds.teach = cli(['teach', '--work', work, '--backend', 'template']).seconds;
+  seconds.teach = runR2end(['teach', '--work', work, '--backend', 'template']).seconds;
 
   // Each training resumes or skips a finished model; a model whose published training changed
   // is measured again.
   const train = (model: string, args: string[]) => {
     const before = created(work, model);
-    const took = cli(['train', '--work', work, ...args]).seconds;
+    const took = runR2end(['train', '--work', work, ...args]).seconds;
     const now = created(work, model);
     const entry = (state.models[model] ??= {});
     if (now !== before || entry.train_seconds === undefined)
@@ -130,7 +116,7 @@ async function runDataset(name: string): Promise<Record<string, unknown>> {
   const stale =
     !hybridCreated || HYBRID_PARTS.some((p) => (created(work, p) ?? '') > hybridCreated) || !state.models.hybrid;
   if (stale) {
-    const took = cli(['hybrid', '--work', work, '--parts', HYBRID_PARTS.join(','), '--name', 'hybrid']).seconds;
+    const took = runR2end(['hybrid', '--work', work, '--parts', HYBRID_PARTS.join(','), '--name', 'hybrid']).seconds;
     state.models.hybrid = { created: created(work, 'hybrid'), train_seconds: took };
     save();
   }
@@ -142,7 +128,7 @@ async function runDataset(name: string): Promise<Record<string, unknown>> {
     // Baselines are fitted anew by every evaluate: measured every run.
     const version = created(work, model);
     if (!entry.test || version === undefined || entry.created !== version) {
-      const r = JSON.parse(cli(['evaluate', '--work', work, '--recommender', model, '--json']).stdout);
+      const r = JSON.parse(runR2end(['evaluate', '--work', work, '--recommender', model, '--json']).stdout);
       entry.test = {
         metrics: r.metrics,
         longtail: r.longtail,

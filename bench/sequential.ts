@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Workspace } from '../src/data/workspace.js';
+import { runR2end } from './cli.js';
 import type { SequentialRecord } from '../src/sequential/train.js';
-import { PACKAGE_ROOT } from '../src/util/paths.js';
 import { sharedDir } from '../src/util/paths.js';
 
 /**
@@ -16,8 +15,6 @@ import { sharedDir } from '../src/util/paths.js';
  */
 const dataset = process.env.R2END_BENCH_DATASET ?? 'beauty';
 const work = process.env.R2END_BENCH_WORK ?? join(tmpdir(), `r2end-bench-sequential-${dataset}`);
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The full-ranking HR@10 usually quoted for SASRec-BCE on beauty, which this bench compares against. */
 const PAPER_HR10 = 0.0605;
@@ -27,17 +24,6 @@ const MODELS: Array<{ label: string; name: string; args: string[] }> = [
   { label: 'SASRec-CE', name: 'sasrec', args: ['--model', 'sasrec'] },
   { label: 'GRU4Rec', name: 'gru4rec', args: ['--model', 'gru4rec'] },
 ];
-
-function cli(args: string[]): string {
-  log(`$ r2end ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 26,
-  });
-  if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
-  return r.stdout;
-}
 
 function main() {
   const out: Record<string, unknown> = {
@@ -54,14 +40,16 @@ function main() {
     load_average: [loadavg()[0]],
   };
   if (!existsSync(join(work, Workspace.DB_FILE)))
-    cli(['prepare', '--data', sharedDir('datasets', dataset), '--work', work]);
+    runR2end(['prepare', '--data', sharedDir('datasets', dataset), '--work', work]);
   const results: Record<string, unknown> = {};
   for (const m of MODELS) {
-    cli(['train', '--work', work, ...m.args, '--name', m.name]);
+    runR2end(['train', '--work', work, ...m.args, '--name', m.name]);
     const record = JSON.parse(readFileSync(join(work, 'models', m.name, 'training.json'), 'utf8')) as SequentialRecord;
-    const evaluation = JSON.parse(cli(['evaluate', '--work', work, '--recommender', m.name, '--json']));
+    const evaluation = JSON.parse(runR2end(['evaluate', '--work', work, '--recommender', m.name, '--json']).stdout);
     // The protocol of the code bases behind the published full-ranking figures (S3-Rec, FMLP-Rec): history items masked.
-    const masked = JSON.parse(cli(['evaluate', '--work', work, '--recommender', m.name, '--exclude-seen', '--json']));
+    const masked = JSON.parse(
+      runR2end(['evaluate', '--work', work, '--recommender', m.name, '--exclude-seen', '--json']).stdout,
+    );
     results[m.label] = {
       metrics: evaluation.metrics,
       metrics_history_masked: masked.metrics,

@@ -207,7 +207,7 @@ async function interrupted(service: RecommendationService, out: string, k: numbe
   const real = service.recommendUsers.bind(service);
   let calls = 0;
   service.recommendUsers = (users, kk, exclude) => {
-    if (calls++ === chunks) throw new Error('interrupted');
+    if (calls++ === chunks) return Promise.reject(new Error('interrupted'));
     return real(users, kk, exclude);
   };
   try {

@@ -142,25 +142,13 @@ export async function exportRecommendations(
       silent: options.silent,
     });
     progress.set(done);
-    const rank = (from: number) => {
-      const users = Array.from({ length: Math.min(chunk, total - from) }, (_, i) => from + i);
-      const lists = service.recommendUsers(users, options.k, options.excludeSeen);
-      // Awaited in turn below; until then a failure must not count as unhandled.
-      lists.catch(() => {});
-      return { users, lists };
-    };
-    // Two chunks in flight: the next one's history texts and tokens are made while the engine
-    // encodes this one (the engine runs its calls one at a time, in order).
-    let current = done < total ? rank(done) : undefined;
-    while (current) {
-      const end = current.users[current.users.length - 1] + 1;
-      const next = end < total ? rank(end) : undefined;
-      const lists = await current.lists;
-      const text = lists.map((items, j) => formatUser(options.format, ds.userIds[current!.users[j]], items)).join('');
-      done = end;
+    while (done < total) {
+      const users = Array.from({ length: Math.min(chunk, total - done) }, (_, i) => done + i);
+      const lists = await service.recommendUsers(users, options.k, options.excludeSeen);
+      const text = lists.map((items, j) => formatUser(options.format, ds.userIds[users[j]], items)).join('');
+      done += users.length;
       commit(text);
       progress.set(done);
-      current = next;
     }
     progress.finish();
   } finally {

@@ -9,15 +9,16 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
-import { ItemMatrix } from '../src/engine/topk.js';
+import type { TopKResult } from '../src/engine/topk.js';
 import { R2ENDRecommender } from '../src/r2end/recommender.js';
-import { normalizeRows } from '../src/r2end/vectors.js';
-import { exportRecommendations } from '../src/serve/export.js';
+import { onlineHistory } from '../src/rank/online.js';
+import { DEFAULT_BATCH, exportRecommendations, formatUser } from '../src/serve/export.js';
 import { Metrics } from '../src/serve/metrics.js';
 import { RecommendationService } from '../src/serve/service.js';
 import { PACKAGE_ROOT } from '../src/util/paths.js';
@@ -27,10 +28,8 @@ import { processCpuMs } from './proc.js';
 /**
  * Batch export: `r2end recommend --all` over every user of beauty (their whole histories, top-10,
  * JSON lines), timed as the command a user runs, with R2END (target: under 2 minutes on 2 cores)
- * and item kNN (a cheap model) for comparison; then R2END's export once more in process, its time
- * split into the encoder pass, the rest of the ranking (history texts and the engine's top-K) and
- * the rest of the export (histories, lines, writes), with the top-K alone timed on as many random
- * queries. The workspace (R2END_BENCH_WORK, default the r2end bench's, with a published `r2end`)
+ * and item kNN (a cheap model) for comparison; then R2END's export once more in process and its
+ * phases one after another, to see where the time goes. The workspace (R2END_BENCH_WORK, default the r2end bench's, with a published `r2end`)
  * is copied first, database and model only: opening its database may write to it. Prints one JSON object.
  */
 const source = process.env.R2END_BENCH_WORK ?? join(tmpdir(), 'r2end-bench-beauty');
@@ -101,54 +100,84 @@ async function timed(model: string, work: string, out: string, users: number): P
   };
 }
 
-/** The service's metrics, summed: encoder seconds and ranking seconds. */
-class Timing extends Metrics {
-  encoderSeconds = 0;
-  rankingSeconds = 0;
-  override batch(size: number, seconds: number): void {
-    super.batch(size, seconds);
-    this.encoderSeconds += seconds;
-  }
-  override scoring(size: number, seconds: number): void {
-    super.scoring(size, seconds);
-    this.rankingSeconds += seconds;
-  }
+/** Seconds and CPU seconds of `fn`. */
+async function measured<T>(fn: () => Promise<T> | T): Promise<{ value: T; seconds: number; cpu_seconds: number }> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const value = await fn();
+  const used = process.cpuUsage(cpu);
+  return { value, seconds: (performance.now() - start) / 1000, cpu_seconds: (used.user + used.system) / 1e6 };
 }
 
-/** R2END's export in process, split by where its time goes. */
+const figures = (m: { seconds: number; cpu_seconds: number }) => ({
+  seconds: round(m.seconds, 1),
+  cpu_seconds: round(m.cpu_seconds, 1),
+});
+
+/**
+ * R2END's export in process (no model loading), then its phases one after another over every
+ * user in the same batches: history texts, the encoder pass (tokens, encoder, projection), the
+ * engine's top-K, and the lines formatted and written.
+ */
 async function profile(work: string, out: string) {
   const ws = Workspace.openPrepared(work);
   try {
-    const timing = new Timing();
-    const service = await RecommendationService.open(ws, timing, { model: 'r2end', windowMs: 0, cacheSize: 0 });
+    const service = await RecommendationService.open(ws, new Metrics(), { model: 'r2end', windowMs: 0, cacheSize: 0 });
+    const { ds } = service;
+    const rec = new R2ENDRecommender(ws, 'r2end');
+    await rec.fit(ds);
+    const { matrix } = rec.index;
+    // Warm: the first engine calls of a process pay for setting up its threads and memory.
+    await service.recommendUsers([0, 1, 2, 3], 10, false);
     const loadStart = loadavg()[0];
-    const cpu = process.cpuUsage();
-    const start = performance.now();
-    await exportRecommendations(service, { out, format: 'jsonl', k: 10, excludeSeen: false, silent: true });
-    const seconds = (performance.now() - start) / 1000;
-    const used = process.cpuUsage(cpu);
-    // The engine's top-K alone: as many unit queries as users against the same item matrix.
-    const r2end = new R2ENDRecommender(ws, 'r2end');
-    await r2end.fit(service.ds);
-    const { z, dim } = r2end.index;
-    const users = service.ds.userIds.length;
-    const queries = normalizeRows(
-      Float32Array.from({ length: users * dim }, () => Math.random() - 0.5),
-      dim,
+    const whole = await measured(() =>
+      exportRecommendations(service, { out, format: 'jsonl', k: 10, excludeSeen: false, silent: true }),
     );
-    const matrix = new ItemMatrix(z, dim, { metric: 'dot' });
-    await matrix.topK(queries.subarray(0, dim), 10);
-    const topStart = performance.now();
-    for (let q = 0; q < users; q += 256)
-      await matrix.topK(queries.subarray(q * dim, Math.min(users, q + 256) * dim), 10);
-    const topK = (performance.now() - topStart) / 1000;
+    // Each user's whole history, as the service reads it for `recommend --user`.
+    const texts = await measured(() =>
+      ds.userIds.map((_, u) => {
+        const entries = Array.from(ds.sequences[u], (row, p) => ({ item: ds.items[row], timestamp: ds.times[u][p] }));
+        return rec.historyText(onlineHistory(entries, (e) => ds.itemIndex.get(e.item.id)!, ds.items.length));
+      }),
+    );
+    const batches = Array.from({ length: Math.ceil(ds.userIds.length / DEFAULT_BATCH) }, (_, b) =>
+      texts.value.slice(b * DEFAULT_BATCH, (b + 1) * DEFAULT_BATCH),
+    );
+    const encoder = await measured(async () => {
+      const z: Float32Array[] = [];
+      for (const batch of batches) z.push(await rec.embed(batch));
+      return z;
+    });
+    const topK = await measured(async () => {
+      const top: TopKResult[] = [];
+      for (const z of encoder.value) top.push(await matrix.topK(z, 10));
+      return top;
+    });
+    const lines = await measured(() => {
+      const text = topK.value.flatMap((top, b) =>
+        Array.from({ length: top.indices.length / 10 }, (_, q) =>
+          formatUser(
+            'jsonl',
+            ds.userIds[b * DEFAULT_BATCH + q],
+            Array.from(top.indices.subarray(q * 10, (q + 1) * 10), (row, i) => ({
+              item_id: ds.items[row].id,
+              title: ds.items[row].title,
+              score: top.scores[q * 10 + i],
+            })),
+          ),
+        ),
+      );
+      writeFileSync(`${out}.phases`, text.join(''));
+    });
     return {
-      seconds: round(seconds, 1),
-      cpu_seconds: round((used.user + used.system) / 1e6, 1),
-      encoder_seconds: round(timing.encoderSeconds, 1),
-      texts_and_top_k_seconds: round(timing.rankingSeconds - timing.encoderSeconds, 1),
-      top_k_alone_seconds: round(topK, 1),
-      histories_lines_and_writes_seconds: round(seconds - timing.rankingSeconds, 1),
+      export: figures(whole),
+      phases: {
+        history_texts: figures(texts),
+        encoder: figures(encoder),
+        top_k: figures(topK),
+        lines_written: figures(lines),
+      },
+      batch_users: DEFAULT_BATCH,
       load_average_1m_at_start: round(loadStart),
       load_average_1m_at_end: round(loadavg()[0]),
     };

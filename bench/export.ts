@@ -61,6 +61,8 @@ interface Run {
   export_seconds: number;
   users_per_s: number;
   cpu_seconds: number | null;
+  /** What the CPU time allows with every core free: CPU seconds over the cores (the machine is shared). */
+  cpu_bound_seconds: number | null;
   load_average_1m_at_start: number;
   load_average_1m_at_end: number;
   output_bytes: number;
@@ -93,6 +95,7 @@ async function timed(model: string, work: string, out: string, users: number): P
     export_seconds: exportSeconds,
     users_per_s: round(users / exportSeconds, 1),
     cpu_seconds: cpuMs === undefined ? null : round(cpuMs / 1000, 1),
+    cpu_bound_seconds: cpuMs === undefined ? null : round(cpuMs / 1000 / cpus().length, 1),
     load_average_1m_at_start: round(loadStart),
     load_average_1m_at_end: round(loadavg()[0]),
     output_bytes: statSync(out).size,
@@ -112,6 +115,7 @@ async function measured<T>(fn: () => Promise<T> | T): Promise<{ value: T; second
 const figures = (m: { seconds: number; cpu_seconds: number }) => ({
   seconds: round(m.seconds, 1),
   cpu_seconds: round(m.cpu_seconds, 1),
+  cpu_bound_seconds: round(m.cpu_seconds / cpus().length, 1),
 });
 
 /**

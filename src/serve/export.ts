@@ -72,7 +72,10 @@ export interface ExportOptions {
   format: ExportFormat;
   k: number;
   excludeSeen: boolean;
-  /** Users ranked per call and recorded at once (default: DEFAULT_BATCH, fewer when their score rows would pass 32 MB). */
+  /**
+   * Users ranked per call, then written and recorded at once (default: DEFAULT_BATCH, fewer when
+   * their score rows would pass 32 MB).
+   */
   batchSize?: number;
   silent?: boolean;
   /** Notes on stderr: resuming, or starting again and why. */
@@ -96,6 +99,16 @@ interface Settings {
   exclude_seen: boolean;
   format: ExportFormat;
 }
+
+/** How a changed setting is named when an export starts again. */
+const SETTING_NAMES: Record<keyof Settings, string> = {
+  model: '--model',
+  version: 'model version',
+  data: 'dataset',
+  k: '-k',
+  exclude_seen: '--exclude-seen',
+  format: 'format',
+};
 
 /** The record beside the staging file: how many users (in dataset order) and bytes are complete. */
 interface Checkpoint {
@@ -172,14 +185,17 @@ function resumePoint(
 ): Checkpoint | undefined {
   if (!existsSync(recordFile)) return undefined;
   const again = (why: string) => void log(`r2end recommend: ${staging}: ${why}; starting again`);
-  let record: Partial<Checkpoint>;
+  let record: Partial<Checkpoint> | null;
   try {
-    record = JSON.parse(readFileSync(recordFile, 'utf8')) as Partial<Checkpoint>;
+    record = JSON.parse(readFileSync(recordFile, 'utf8')) as Partial<Checkpoint> | null;
   } catch {
     return again(`its record ${recordFile} is unreadable`);
   }
-  const changed = (Object.keys(settings) as Array<keyof Settings>).filter((k) => record.settings?.[k] !== settings[k]);
-  if (changed.length) return again(`begun with another ${changed.join(', ')}`);
+  if (typeof record !== 'object' || record === null)
+    return again(`its record ${recordFile} is not one this export wrote`);
+  const begun = record.settings;
+  const changed = (Object.keys(settings) as Array<keyof Settings>).filter((k) => begun?.[k] !== settings[k]);
+  if (changed.length) return again(`begun with other settings (${changed.map((k) => SETTING_NAMES[k]).join(', ')})`);
   const { users, bytes } = record;
   if (!Number.isInteger(users) || users! < 0 || users! > total || !Number.isInteger(bytes) || bytes! < 0)
     return again(`its record ${recordFile} is not one this export wrote`);

@@ -4,7 +4,7 @@
 // uninterrupted run writes, which appears only when complete.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { trainRepeat } from '../../src/baselines/repeat.js';
@@ -257,11 +257,39 @@ test('an interrupted export with other settings starts again and says why', asyn
     log: (l) => notes.push(l),
   });
   assert.equal(done.resumedFrom, 0);
-  assert.deepEqual(notes, [`r2end recommend: ${out}.partial: begun with another k; starting again`]);
+  assert.deepEqual(notes, [`r2end recommend: ${out}.partial: begun with other settings (-k); starting again`]);
   const lines = readJsonl(out);
   assert.equal(lines.length, ds.userIds.length);
   for (const line of lines)
     assertSameRanking(line.items, await service.recommendUser(line.user_id, 4, false, false), 0, line.user_id);
+});
+
+test('a staging record that is not usable starts the export again, saying why', async () => {
+  const dir = tempDir();
+  const service = await RecommendationService.open(ws, new Metrics(), { model: 'itemknn', windowMs: 0 });
+  const options = { format: 'jsonl', k: 3, excludeSeen: false, batchSize: 2, silent: true } as const;
+  const whole = join(dir, 'whole.jsonl');
+  await exportRecommendations(service, { out: whole, ...options });
+  const out = join(dir, 'r.jsonl');
+  const cases: Array<[string, () => void, string]> = [
+    ['not JSON', () => writeFileSync(`${out}.partial.json`, '{'), `its record ${out}.partial.json is unreadable`],
+    [
+      'null',
+      () => writeFileSync(`${out}.partial.json`, 'null'),
+      `its record ${out}.partial.json is not one this export wrote`,
+    ],
+    ['staging gone', () => rmSync(`${out}.partial`), 'missing (its record is there)'],
+    ['staging cut short', () => truncateSync(`${out}.partial`, 10), 'shorter than its record says'],
+  ];
+  for (const [what, spoil, why] of cases) {
+    await interrupted(service, out, 3, 2);
+    spoil();
+    const notes: string[] = [];
+    const done = await exportRecommendations(service, { out, ...options, log: (l) => notes.push(l) });
+    assert.equal(done.resumedFrom, 0, what);
+    assert.deepEqual(notes, [`r2end recommend: ${out}.partial: ${why}; starting again`], what);
+    assert.equal(readFileSync(out, 'utf8'), readFileSync(whole, 'utf8'), what);
+  }
 });
 
 test('a killed export leaves the old file as it was, and the next run resumes into an uninterrupted run’s file', async () => {

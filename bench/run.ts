@@ -7,7 +7,18 @@ import { PACKAGE_ROOT as REPO } from '../src/util/paths.js';
  * Runs benchmarks (each a script printing one JSON object) and writes their results to
  * bench/results/<name>.json. `npm run bench` runs all; `npm run bench -- NAME...` a subset.
  */
-const ALL = ['foundation', 'engine', 'projection', 'teacher', 'r2end', 'serve', 'sequential', 'teachers', 'datasets'];
+const ALL = [
+  'foundation',
+  'engine',
+  'projection',
+  'teacher',
+  'r2end',
+  'serve',
+  'sequential',
+  'teachers',
+  'datasets',
+  'export',
+];
 const names = process.argv.slice(2).length
   ? process.argv.slice(2)
   : ALL.filter((n) => existsSync(join(REPO, 'dist', 'bench', `${n}.js`)));

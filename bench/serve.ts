@@ -11,6 +11,7 @@ import type { History } from '../src/rank/recommender.js';
 import { Workspace } from '../src/data/workspace.js';
 import { PACKAGE_ROOT, sharedDir } from '../src/util/paths.js';
 import { round } from './numbers.js';
+import { processCpuMs } from './proc.js';
 
 /**
  * Load benchmark of `r2end serve`: POST /v1/recommend with real users' histories (each request
@@ -72,17 +73,6 @@ interface Server {
   stop: () => Promise<number | null>;
   /** How many SIGHUP reloads the server has reported so far. */
   reloads: () => number;
-}
-
-/** CPU milliseconds a process has used so far (Linux /proc; undefined elsewhere). */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
 }
 
 function start(work: string, args: string[]): Promise<Server> {

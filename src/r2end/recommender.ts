@@ -10,7 +10,7 @@ import { ProjectionHead } from '../engine/projection.js';
 import { ItemMatrix } from '../engine/topk.js';
 import { loadMatrix } from '../io/matrices.js';
 import { resolvePublished } from '../io/publish.js';
-import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
+import type { History, ItemExplanation, Ranking, Recommender } from '../rank/recommender.js';
 import { FILES, readBundle, type BundleInfo } from './bundle.js';
 import { Explainer } from './explanations.js';
 import type { TrainingRecord } from './record.js';
@@ -186,7 +186,31 @@ export class R2ENDRecommender implements Recommender {
 
   async score(histories: readonly History[]): Promise<Float32Array> {
     if (histories.length === 0) return new Float32Array(0);
-    return this.model.matrix.scores(await this.embedCached(histories.map((h) => this.historyText(h))));
+    return this.model.matrix.scores(await this.queries(histories));
+  }
+
+  /** score()'s ranking done in the engine: one GEMM per chunk of histories, no score row copied out. */
+  async topK(
+    histories: readonly History[],
+    k: number,
+    exclude: ReadonlyArray<ReadonlyArray<number>>,
+  ): Promise<Ranking[]> {
+    if (histories.length === 0) return [];
+    const top = await this.model.matrix.topK(await this.queries(histories), k, exclude);
+    return histories.map((_, q) => {
+      const rows: number[] = [];
+      const scores: number[] = [];
+      for (let i = q * k; i < (q + 1) * k && top.indices[i] >= 0; i++) {
+        rows.push(top.indices[i]);
+        scores.push(top.scores[i]);
+      }
+      return { rows, scores };
+    });
+  }
+
+  /** z_u of each history (through the cache of history vectors). */
+  private queries(histories: readonly History[]): Promise<Float32Array> {
+    return this.embedCached(histories.map((h) => this.historyText(h)));
   }
 
   /** New or changed items: e_i and z_i from their text, then one new engine matrix with every row. */

@@ -1,5 +1,5 @@
 import type { HistoryEntry } from '../data/verbalize.js';
-import type { History } from './recommender.js';
+import type { History, Ranking } from './recommender.js';
 
 /**
  * A history as a request gives it (items of the catalogue and free text, oldest first) in the
@@ -29,11 +29,7 @@ export function onlineHistory(
  * The k best rows of one score row, best first; equal scores rank the lower row first (the
  * engine's top-K rule), excluded rows and -Infinity never appear.
  */
-export function topRows(
-  scores: Float32Array,
-  k: number,
-  exclude: ReadonlySet<number> = new Set(),
-): { rows: number[]; scores: number[] } {
+export function topRows(scores: Float32Array, k: number, exclude: ReadonlySet<number> = new Set()): Ranking {
   const rows: number[] = [];
   const kept: number[] = [];
   for (let j = 0; j < scores.length; j++) {

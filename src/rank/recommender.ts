@@ -19,6 +19,12 @@ export interface History {
   entries?: readonly HistoryEntry[];
 }
 
+/** The best rows of one history, best first, and their scores. */
+export interface Ranking {
+  rows: number[];
+  scores: number[];
+}
+
 /** Why an item was recommended, in the terms of the model that scored it. */
 export interface ItemExplanation {
   /** Training users' reasoning texts nearest to the item (R2END). */
@@ -49,6 +55,13 @@ export interface Recommender {
    * row-major; higher is better. Rows depend only on their own history.
    */
   score(histories: readonly History[]): Promise<Float32Array>;
+  /**
+   * Models that hold their item vectors in the engine (R2END's ItemMatrix): the `k` best rows of
+   * each history's score() row, best first, ranked in the engine (equal scores: lower row first),
+   * so no row of scores crosses into JavaScript. `exclude[i]` lists rows history i must not get;
+   * a history with fewer than k rows left gets fewer.
+   */
+  topK?(histories: readonly History[], k: number, exclude: ReadonlyArray<ReadonlyArray<number>>): Promise<Ranking[]>;
   /**
    * Content models only: items added at run time (without retraining), placed at `row` (rows
    * from ds.items.length on are new; a lower row replaces that item's content). Later score()

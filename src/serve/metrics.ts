@@ -34,7 +34,7 @@ export class Metrics {
   });
   private readonly scores = new Histogram({
     name: 'r2end_score_seconds',
-    help: 'Time the served model took to score one micro-batch of requests (every part of a hybrid).',
+    help: 'Time the served model took to score and rank one micro-batch of requests (every part of a hybrid).',
     buckets: LATENCY_BUCKETS,
     registers: [this.register],
   });

@@ -8,7 +8,7 @@ import type { Workspace } from '../data/workspace.js';
 import { HybridRecommender } from '../hybrid/hybrid.js';
 import { resolveHistory, type HistoryEntryOptionalTime } from '../rank/history-input.js';
 import { onlineHistory, topRows } from '../rank/online.js';
-import type { History, ItemExplanation, Recommender } from '../rank/recommender.js';
+import type { History, ItemExplanation, Ranking, Recommender } from '../rank/recommender.js';
 import { resolvePublished } from '../io/publish.js';
 import { UserError } from '../util/errors.js';
 import { Catalogue } from './catalogue.js';
@@ -49,10 +49,8 @@ interface Query {
 }
 
 /** A ranking against one catalogue (the rows are that catalogue's). */
-interface Ranked {
+interface Ranked extends Ranking {
   catalogue: Catalogue;
-  rows: number[];
-  scores: number[];
 }
 
 /** The model being served, as one unit that a reload swaps whole. */
@@ -167,11 +165,25 @@ export class RecommendationService {
     const rec = this.scorer(part);
     const u = this.ds.userIndex.get(userId);
     if (u === undefined) throw new UserError(`user "${userId}" is not a user of this workspace`);
-    const entries = Array.from(this.ds.sequences[u], (row, p): HistoryEntry => ({
+    return this.recommendEntries(rec, this.userEntries(u), k, excludeSeen, explain);
+  }
+
+  /**
+   * Top-k of many users of the dataset (their indices) at once, each ranked as recommendUser
+   * ranks them, in one ranking call: not through the micro-batcher, the caller chose the batch.
+   */
+  async recommendUsers(users: readonly number[], k: number, excludeSeen: boolean): Promise<Recommended[][]> {
+    const { rec } = this.served;
+    const ranked = await this.rank(users.map((u) => this.query(rec, this.userEntries(u), k, excludeSeen)));
+    return ranked.map(listed);
+  }
+
+  /** A user's whole history, oldest first. */
+  private userEntries(u: number): HistoryEntry[] {
+    return Array.from(this.ds.sequences[u], (row, p): HistoryEntry => ({
       item: this.items.items[row],
       timestamp: this.ds.times[u][p],
     }));
-    return this.recommendEntries(rec, entries, k, excludeSeen, explain);
   }
 
   /** The served model, or its part named `part` (a 400 naming the field when it has none such). */
@@ -187,6 +199,15 @@ export class RecommendationService {
     );
   }
 
+  /** What `rec` ranks for a history: it as every model reads it, and the rows it must not get. */
+  private query(rec: Recommender, entries: HistoryEntry[], k: number, excludeSeen: boolean, time?: number): Query {
+    const at = this.served.catalogue;
+    const rowOf = (e: Extract<HistoryEntry, { item: unknown }>) => at.itemIndex.get(e.item.id)!;
+    const history = onlineHistory(entries, rowOf, at.trained, time);
+    const exclude = new Set(excludeSeen ? entries.flatMap((e) => ('item' in e ? [rowOf(e)] : [])) : []);
+    return { rec, history, k, exclude };
+  }
+
   private async recommendEntries(
     rec: Recommender,
     entries: HistoryEntry[],
@@ -195,19 +216,12 @@ export class RecommendationService {
     explain: boolean,
     time?: number,
   ): Promise<Recommended[]> {
-    const at = this.served.catalogue;
-    const rowOf = (e: Extract<HistoryEntry, { item: unknown }>) => at.itemIndex.get(e.item.id)!;
-    const history = onlineHistory(entries, rowOf, at.trained, time);
-    const exclude = new Set(excludeSeen ? entries.flatMap((e) => ('item' in e ? [rowOf(e)] : [])) : []);
-    const { catalogue, rows, scores } = await this.batcher.submit({ rec, history, k, exclude });
-    const out: Recommended[] = rows.map((row, i) => ({
-      item_id: catalogue.items[row].id,
-      title: catalogue.items[row].title,
-      score: scores[i],
-    }));
-    if (explain && rec.explain && rows.length) {
-      const why = await rec.explain(history, rows);
-      out.forEach((r, i) => Object.assign(r, this.explanation(why[i], catalogue)));
+    const query = this.query(rec, entries, k, excludeSeen, time);
+    const ranked = await this.batcher.submit(query);
+    const out = listed(ranked);
+    if (explain && rec.explain && ranked.rows.length) {
+      const why = await rec.explain(query.history, ranked.rows);
+      out.forEach((r, i) => Object.assign(r, this.explanation(why[i], ranked.catalogue)));
     }
     return out;
   }
@@ -232,9 +246,8 @@ export class RecommendationService {
   }
 
   /**
-   * One score() call per recommender in a batch of requests (the served model, parts asked
-   * alone), then each request's top-k over the catalogue. A part that is an ID model scores
-   * only the dataset's items: its rows are narrower and rank those.
+   * One ranking call per recommender in a batch of requests (the served model, parts asked
+   * alone): each request's top-k over the catalogue.
    */
   private async rank(queries: Query[]): Promise<Ranked[]> {
     const { catalogue } = this.served;
@@ -242,13 +255,12 @@ export class RecommendationService {
     for (const rec of new Set(queries.map((q) => q.rec))) {
       const mine = [...queries.keys()].filter((i) => queries[i].rec === rec);
       const start = performance.now();
-      const scores = await rec.score(mine.map((i) => queries[i].history));
+      const top = await ranking(
+        rec,
+        mine.map((i) => queries[i]),
+      );
       this.options.metrics.scoring(mine.length, (performance.now() - start) / 1000);
-      const width = scores.length / mine.length;
-      mine.forEach((q, j) => {
-        const row = scores.subarray(j * width, (j + 1) * width);
-        out[q] = { catalogue, ...topRows(row, queries[q].k, queries[q].exclude) };
-      });
+      mine.forEach((q, j) => (out[q] = { catalogue, ...top[j] }));
     }
     return out;
   }
@@ -321,6 +333,36 @@ export class RecommendationService {
       workspace: this.ws.dir,
     };
   }
+}
+
+/**
+ * Each query's top-k by `rec`: in the engine when the model holds its items there, else from its
+ * score rows. A part that is an ID model scores only the dataset's items: its rows are narrower
+ * and rank those.
+ */
+async function ranking(rec: Recommender, queries: readonly Query[]): Promise<Ranking[]> {
+  const histories = queries.map((q) => q.history);
+  if (rec.topK) {
+    const k = Math.max(...queries.map((q) => q.k));
+    const top = await rec.topK(
+      histories,
+      k,
+      queries.map((q) => [...q.exclude]),
+    );
+    return top.map((t, j) => ({ rows: t.rows.slice(0, queries[j].k), scores: t.scores.slice(0, queries[j].k) }));
+  }
+  const scores = await rec.score(histories);
+  const width = scores.length / queries.length;
+  return queries.map((q, j) => topRows(scores.subarray(j * width, (j + 1) * width), q.k, q.exclude));
+}
+
+/** A ranking as the service answers it: ids, titles and scores. */
+function listed({ catalogue, rows, scores }: Ranked): Recommended[] {
+  return rows.map((row, i) => ({
+    item_id: catalogue.items[row].id,
+    title: catalogue.items[row].title,
+    score: scores[i],
+  }));
 }
 
 /** A hybrid's parts; other models have none. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evalCase, loadDataset, trainCounts, type Dataset } from '../../src/data/dataset.js';
 import type { Workspace } from '../../src/data/workspace.js';
+import { topRows } from '../../src/rank/online.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
 import { preparedWorkspace, sequentialDataset } from '../support/fixtures.js';
 import { teachTemplate } from '../support/r2end.js';
@@ -126,6 +127,32 @@ export function recommenderContract(
       Float32Array.from([...all.subarray(2 * n, 3 * n), ...all.subarray(n, 2 * n)]),
       'reordered batch',
     );
+  });
+
+  test(`${label}: topK, where the model ranks in the engine, ranks as its score() rows do`, async (t) => {
+    const ws = await workspace();
+    const ds = loadDataset(ws);
+    const rec = make(ws);
+    await rec.fit(ds);
+    if (!rec.topK) {
+      t.skip('ranked from its score() rows');
+      return;
+    }
+    const h = histories(ds);
+    const n = ds.items.length;
+    const scores = await rec.score(h);
+    // Every other user excludes their history items.
+    const exclude = h.map((x, u) => (u % 2 ? [...new Set(x.items)] : []));
+    for (const k of [1, 3, n + 2]) {
+      const top = await rec.topK(h, k, exclude);
+      assert.equal(top.length, h.length);
+      top.forEach((got, u) => {
+        const expected = topRows(scores.subarray(u * n, (u + 1) * n), k, new Set(exclude[u]));
+        assert.deepEqual(got.rows, expected.rows, `user ${u}, k ${k}: rows`);
+        near(Float32Array.from(got.scores), Float32Array.from(expected.scores), `user ${u}, k ${k}: scores`);
+      });
+    }
+    assert.deepEqual(await rec.topK([], 3, []), []);
   });
 
   test(`${label}: an empty history and an empty batch are handled`, async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { trainRepeat } from '../../src/baselines/repeat.js';
 import { datasetFingerprint, loadDataset, type Dataset } from '../../src/data/dataset.js';
-import { splitCsvLine } from '../../src/data/formats/csv.js';
+import { splitCsvLine } from '../../src/data/formats/table.js';
 import type { Workspace } from '../../src/data/workspace.js';
 import { saveHybrid } from '../../src/hybrid/hybrid.js';
 import { trainR2END } from '../../src/r2end/train.js';

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { History } from '../src/rank/recommender.js';
 import { Workspace } from '../src/data/workspace.js';
 import { PACKAGE_ROOT, sharedDir } from '../src/util/paths.js';
 import { round } from './numbers.js';
+import { runR2end } from './cli.js';
 import { processCpuMs } from './proc.js';
 
 /**
@@ -23,12 +24,6 @@ import { processCpuMs } from './proc.js';
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const SECONDS = Number(process.env.R2END_SERVE_BENCH_SECONDS ?? 10);
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function cli(args: string[]): void {
-  log(`$ r2end ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`r2end ${args.join(' ')} exited with ${r.status}`);
-}
 
 /** A workspace with a trained model, and where it came from. */
 function workspace(): { work: string; dataset: string; model: string } {
@@ -43,9 +38,9 @@ function workspace(): { work: string; dataset: string; model: string } {
   if (existsSync(join(mini, 'models', 'r2end', 'bundle.json')))
     return { work: mini, dataset: 'beauty_mini', model: `reused from ${mini}` };
   if (!existsSync(join(mini, Workspace.DB_FILE)))
-    cli(['prepare', '--data', sharedDir('datasets', 'beauty_mini'), '--work', mini]);
-  cli(['teach', '--work', mini, '--backend', 'template']);
-  cli(['train', '--work', mini]);
+    runR2end(['prepare', '--data', sharedDir('datasets', 'beauty_mini'), '--work', mini]);
+  runR2end(['teach', '--work', mini, '--backend', 'template']);
+  runR2end(['train', '--work', mini]);
   return { work: mini, dataset: 'beauty_mini', model: `trained now in ${mini}` };
 }
 

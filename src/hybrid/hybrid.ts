@@ -59,28 +59,26 @@ function coldItems(ds: Dataset): Uint8Array {
 /**
  * Standardised scores of every part for a batch of histories, each `items` wide. A part whose
  * rows are narrower (an ID model, which knows only the dataset's items) gives the items after
- * its last row z = 0, as it does for items without training interactions.
+ * its last row z = 0, as it does for items without training interactions. The parts are asked
+ * all at once, so the ones scored on this thread run while the engine computes the others.
  */
-async function partScores(
+function partScores(
   parts: readonly Recommender[],
   histories: readonly History[],
   items: number,
   cold: Uint8Array,
 ): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const part of parts) {
-    const raw = await part.score(histories);
-    const width = histories.length ? raw.length / histories.length : items;
-    standardize(raw, width, part.scoresUnseenItems ? undefined : cold);
-    if (width === items) {
-      out.push(raw);
-      continue;
-    }
-    const padded = new Float32Array(histories.length * items);
-    for (let r = 0; r < histories.length; r++) padded.set(raw.subarray(r * width, (r + 1) * width), r * items);
-    out.push(padded);
-  }
-  return out;
+  return Promise.all(
+    parts.map(async (part) => {
+      const raw = await part.score(histories);
+      const width = histories.length ? raw.length / histories.length : items;
+      standardize(raw, width, part.scoresUnseenItems ? undefined : cold);
+      if (width === items) return raw;
+      const padded = new Float32Array(histories.length * items);
+      for (let r = 0; r < histories.length; r++) padded.set(raw.subarray(r * width, (r + 1) * width), r * items);
+      return padded;
+    }),
+  );
 }
 
 /** The cut-off of the validation metrics weights are chosen by (NDCG@10, HR@10). */

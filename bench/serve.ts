@@ -185,10 +185,15 @@ function hybridIn(work: string): string | undefined {
     .find((m) => (JSON.parse(readFileSync(join(models, m, HYBRID_FILE), 'utf8')).parts as string[]).includes('r2end'));
 }
 
-/** Encoding every request (the vector cache off) at concurrency 1, 16 and 64; for a hybrid also a reload under load. */
+/**
+ * Encoding every request (the vector cache off) at concurrency 1, 16 and 64, then a reload under
+ * load at 64; then 64 again on a server ranking one batch at a time instead of the default
+ * two, the lever measured in the same run.
+ */
 async function encodingRuns(work: string, model: string, requests: string[]) {
   const server = await start(work, ['--model', model, '--cache', '0']);
   const runs = [];
+  let reload;
   try {
     await load(server, requests, 16, 2); // warm-up, not reported
     for (const c of [1, 16, 64]) {
@@ -197,12 +202,21 @@ async function encodingRuns(work: string, model: string, requests: string[]) {
     }
     // A reload (SIGHUP) in the middle of a run at concurrency 64: no request may fail.
     const reloading = setTimeout(() => process.kill(server.pid, 'SIGHUP'), (SECONDS * 1000) / 2);
-    const reload = await load(server, requests, 64, SECONDS);
+    reload = await load(server, requests, 64, SECONDS);
     clearTimeout(reloading);
     log(`${model}, reload under load: ${JSON.stringify(reload)}`);
-    return { runs, reload_under_load: { ...reload, reloaded: server.reloads() } };
+    reload = { ...reload, reloaded: server.reloads() };
   } finally {
     await server.stop();
+  }
+  const single = await start(work, ['--model', model, '--cache', '0', '--batches-in-flight', '1']);
+  try {
+    await load(single, requests, 16, 2);
+    const oneInFlight = await load(single, requests, 64, SECONDS);
+    log(`${model}, one batch in flight, concurrency 64: ${JSON.stringify(oneInFlight)}`);
+    return { runs, reload_under_load: reload, one_batch_in_flight_c64: oneInFlight };
+  } finally {
+    await single.stop();
   }
 }
 

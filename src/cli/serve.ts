@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { Workspace } from '../data/workspace.js';
 import { Metrics } from '../serve/metrics.js';
 import { buildServer } from '../serve/server.js';
-import { RecommendationService } from '../serve/service.js';
+import { BATCHES_IN_FLIGHT, RecommendationService } from '../serve/service.js';
 import { UserError } from '../util/errors.js';
 import { parseIntFlag, parseModelName, parseNumberFlag } from './flags.js';
 
@@ -23,18 +23,24 @@ export function register(program: Command): void {
     )
     .option('--batch-window <ms>', 'micro-batching: how long a request waits for others to share an engine batch', '2')
     .option('--max-batch <n>', 'micro-batching: the most histories per engine batch', '64')
+    .option(
+      '--batches-in-flight <n>',
+      'micro-batching: batches ranked at once (one ranks while the engine encodes the next)',
+      String(BATCHES_IN_FLIGHT),
+    )
     .option('--cache <n>', 'history vectors kept for repeated histories (0: encode every request)', '10000')
     .action(async (o) => {
       const port = parseIntFlag('--port', o.port, 0, 65535);
       const windowMs = parseNumberFlag('--batch-window', o.batchWindow, 0, 1000);
       const maxBatch = parseIntFlag('--max-batch', o.maxBatch, 1, 4096);
+      const inFlight = parseIntFlag('--batches-in-flight', o.batchesInFlight, 1, 64);
       const cacheSize = parseIntFlag('--cache', o.cache, 0, 10_000_000);
       const model = o.model === undefined ? undefined : parseModelName('--model', o.model);
       const token: string | undefined = o.token ?? process.env.R2END_TOKEN;
       if (token !== undefined && token.length < 8) throw new UserError('--token: expected at least 8 characters');
       const ws = Workspace.openPrepared(o.work);
       const metrics = new Metrics();
-      const service = await RecommendationService.open(ws, metrics, { model, windowMs, maxBatch, cacheSize });
+      const service = await RecommendationService.open(ws, metrics, { model, windowMs, maxBatch, inFlight, cacheSize });
       const app = buildServer(ws, service, metrics, { token });
       let address: string;
       try {

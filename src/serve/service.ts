@@ -17,13 +17,17 @@ import type { Metrics } from './metrics.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { LIMITS, type ItemInput } from './schemas.js';
 
+/** Micro-batches running at once by default: one batch's ranking overlaps the next one's encoding. */
+export const BATCHES_IN_FLIGHT = 2;
+
 export interface ServiceOptions {
   /** Any recommender `evaluate` takes; default: the trained model with the best validation NDCG@10. */
   model?: string;
   device?: string;
-  /** Micro-batching: how long a lone request waits for company, and the largest batch. */
+  /** Micro-batching: how long a lone request waits for company, the largest batch, and how many batches run at once. */
   windowMs?: number;
   maxBatch?: number;
+  inFlight?: number;
   /** How many history vectors text models keep for repeated histories (0: none). */
   cacheSize?: number;
 }
@@ -86,6 +90,7 @@ export class RecommendationService {
     this.batcher = new MicroBatcher((queries) => this.rank(queries), {
       windowMs: options.windowMs ?? 2,
       maxBatch: options.maxBatch ?? 64,
+      inFlight: options.inFlight ?? BATCHES_IN_FLIGHT,
     });
     this.popularOrder = Array.from(popularity.keys())
       .sort((a, b) => popularity[b] - popularity[a] || a - b)

@@ -42,3 +42,27 @@ test('a full batch leaves at once, and a failed batch rejects only its own reque
   assert.ok(started[0] - t < 500, 'did not wait for the window');
   assert.deepEqual(await Promise.all([b.submit(2), b.submit(3)]), [2, 3]);
 });
+
+test('with two batches in flight, the next batch starts while one runs, and never a third', async () => {
+  let running = 0;
+  let most = 0;
+  const batches: number[][] = [];
+  const b = new MicroBatcher(
+    async (xs: number[]) => {
+      batches.push(xs);
+      most = Math.max(most, ++running);
+      await sleep(30);
+      running--;
+      return xs.map((x) => -x);
+    },
+    { windowMs: 1, maxBatch: 2, inFlight: 2 },
+  );
+  const answers = await Promise.all([1, 2, 3, 4, 5, 6].map((x) => b.submit(x)));
+  assert.deepEqual(answers, [-1, -2, -3, -4, -5, -6]);
+  assert.deepEqual(batches, [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
+  assert.equal(most, 2);
+});

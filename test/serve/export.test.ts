@@ -7,21 +7,15 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { trainRepeat } from '../../src/baselines/repeat.js';
-import { datasetFingerprint, loadDataset, type Dataset } from '../../src/data/dataset.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { everyKindWorkspace } from './support.js';
 import { splitCsvLine } from '../../src/data/formats/table.js';
 import type { Workspace } from '../../src/data/workspace.js';
-import { saveHybrid } from '../../src/hybrid/hybrid.js';
-import { trainR2END } from '../../src/r2end/train.js';
-import { resolveSequentialConfig } from '../../src/sequential/config.js';
-import { trainSequential } from '../../src/sequential/train.js';
 import { CSV_HEADER, exportRecommendations, formatUser } from '../../src/serve/export.js';
 import { Metrics } from '../../src/serve/metrics.js';
 import { RecommendationService, type Recommended } from '../../src/serve/service.js';
 import { CLI, runCli } from '../support/cli.js';
 import { preparedWorkspace, sequentialDataset, tempDir } from '../support/fixtures.js';
-import { tinyR2END } from '../support/r2end.js';
-import { contractWorkspace } from '../rank/contract.js';
 
 /**
  * How far a score in a batch of users may be from the same user's score alone. Models computed in
@@ -45,26 +39,8 @@ let ws: Workspace;
 let ds: Dataset;
 
 before(async () => {
-  ws = await contractWorkspace(true);
-  ds = loadDataset(ws);
-  const quiet = { log: () => {}, silent: true };
-  await trainR2END(ws, ds, tinyR2END(), { name: 'r2end', ...quiet });
   // float32: in bfloat16 a batch and one history differ by bfloat16's rounding, not float32's.
-  const sasrec = resolveSequentialConfig('sasrec', [
-    {
-      source: 'test',
-      values: { loss: 'ce', hidden: 16, blocks: 1, heads: 2, epochs: 3, maxLength: 8, precision: 'float32' },
-    },
-  ]);
-  await trainSequential(ws, ds, sasrec, { name: 'sasrec-ce', ...quiet });
-  await trainRepeat(ws, ds, { name: 'repeat' });
-  saveHybrid(ws, 'hybrid', {
-    parts: ['r2end', 'sasrec-ce', 'itemknn'],
-    weights: [0.5, 0.3, 0.2],
-    validation: [],
-    validationUsers: 0,
-    fingerprint: datasetFingerprint(ds),
-  });
+  ({ ws, ds } = await everyKindWorkspace('float32'));
 });
 after(() => ws.close());
 

@@ -6,42 +6,22 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeRecommender } from '../../src/app/registry.js';
-import { datasetFingerprint, evalCase, loadDataset, type Dataset } from '../../src/data/dataset.js';
+import { evalCase, type Dataset } from '../../src/data/dataset.js';
+import { everyKindWorkspace } from './support.js';
 import type { Workspace } from '../../src/data/workspace.js';
-import { saveHybrid } from '../../src/hybrid/hybrid.js';
-import { trainR2END } from '../../src/r2end/train.js';
 import { topRows } from '../../src/rank/online.js';
-import { resolveSequentialConfig } from '../../src/sequential/config.js';
-import { trainSequential } from '../../src/sequential/train.js';
 import { Metrics } from '../../src/serve/metrics.js';
 import { buildServer } from '../../src/serve/server.js';
 import { RecommendationService } from '../../src/serve/service.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/fixtures.js';
-import { tinyR2END } from '../support/r2end.js';
-import { contractWorkspace } from '../rank/contract.js';
 
-const KINDS = ['pop', 'itemknn', 'r2end', 'sasrec-ce', 'hybrid'];
+const KINDS = ['pop', 'itemknn', 'repeat', 'r2end', 'sasrec-ce', 'hybrid'];
 let ws: Workspace;
 let ds: Dataset;
 
 before(async () => {
-  ws = await contractWorkspace(true);
-  ds = loadDataset(ws);
-  const quiet = { log: () => {}, silent: true };
-  await trainR2END(ws, ds, tinyR2END(), { name: 'r2end', ...quiet });
-  const sasrec = resolveSequentialConfig('sasrec', [
-    { source: 'test', values: { loss: 'ce', hidden: 16, blocks: 1, heads: 2, epochs: 3, maxLength: 8 } },
-  ]);
-  await trainSequential(ws, ds, sasrec, { name: 'sasrec-ce', ...quiet });
-  // Fixed weights: every part must count for the checks below (validation would choose them on a fixture this small).
-  saveHybrid(ws, 'hybrid', {
-    parts: ['r2end', 'sasrec-ce', 'itemknn'],
-    weights: [0.5, 0.3, 0.2],
-    validation: [],
-    validationUsers: 0,
-    fingerprint: datasetFingerprint(ds),
-  });
+  ({ ws, ds } = await everyKindWorkspace());
 });
 after(() => ws.close());
 

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { trainRepeat } from '../../src/baselines/repeat.js';
+import { datasetFingerprint, loadDataset, type Dataset } from '../../src/data/dataset.js';
+import type { Workspace } from '../../src/data/workspace.js';
+import { saveHybrid } from '../../src/hybrid/hybrid.js';
+import { trainR2END } from '../../src/r2end/train.js';
+import { resolveSequentialConfig } from '../../src/sequential/config.js';
+import { trainSequential } from '../../src/sequential/train.js';
+import { contractWorkspace } from '../rank/contract.js';
 import { CLI, runCli } from '../support/cli.js';
 import { jsonFile } from '../support/fixtures.js';
-import { taughtWorkspace, TINY_R2END_VALUES } from '../support/r2end.js';
+import { taughtWorkspace, tinyR2END, TINY_R2END_VALUES } from '../support/r2end.js';
 
 /**
  * A workspace with a tiny trained model (20 users, 8 items), trained for each caller (about 7 s),
@@ -21,6 +29,35 @@ export function hybridWorkspace(): string {
   const r = runCli(['hybrid', '--work', work, '--parts', 'r2end,itemknn', '--step', '0.5', '--name', 'hybrid']);
   assert.equal(r.status, 0, r.stderr);
   return work;
+}
+
+/**
+ * The contract fixture (with a cold item) with one model of every kind, trained in process:
+ * `r2end`, `sasrec-ce` (softmax CE; `precision` as given, else the default), `repeat`, and
+ * `hybrid` of r2end + sasrec-ce + itemknn with fixed weights, so every part counts (validation
+ * would choose them on a fixture this small).
+ */
+export async function everyKindWorkspace(precision?: 'float32'): Promise<{ ws: Workspace; ds: Dataset }> {
+  const ws = await contractWorkspace(true);
+  const ds = loadDataset(ws);
+  const quiet = { log: () => {}, silent: true };
+  await trainR2END(ws, ds, tinyR2END(), { name: 'r2end', ...quiet });
+  const sasrec = resolveSequentialConfig('sasrec', [
+    {
+      source: 'test',
+      values: { loss: 'ce', hidden: 16, blocks: 1, heads: 2, epochs: 3, maxLength: 8, ...(precision && { precision }) },
+    },
+  ]);
+  await trainSequential(ws, ds, sasrec, { name: 'sasrec-ce', ...quiet });
+  await trainRepeat(ws, ds, { name: 'repeat' });
+  saveHybrid(ws, 'hybrid', {
+    parts: ['r2end', 'sasrec-ce', 'itemknn'],
+    weights: [0.5, 0.3, 0.2],
+    validation: [],
+    validationUsers: 0,
+    fingerprint: datasetFingerprint(ds),
+  });
+  return { ws, ds };
 }
 
 export interface Running {

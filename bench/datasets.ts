@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { evalCase, loadDataset } from '../src/data/dataset.js';
 import { Workspace } from '../src/data/workspace.js';
 import { writeAtomic } from '../src/io/atomic.js';
+import { defaultStep, HYBRID_FILE } from '../src/hybrid/hybrid.js';
 import { modelVersion } from '../src/io/publish.js';
 import { PACKAGE_ROOT, sharedDir } from '../src/util/paths.js';
 import { runR2end } from './cli.js';
@@ -111,16 +112,19 @@ async function runDataset(name: string): Promise<Record<string, unknown>> {
   train('r2end', []);
   train('sasrec', ['--model', 'sasrec']);
 
-  // The hybrid is chosen again only when a part was trained after it.
+  // The hybrid is chosen again only when a part was trained after it or the default grid changed.
   const hybridCreated = created(work, 'hybrid');
   const stale =
-    !hybridCreated || HYBRID_PARTS.some((p) => (created(work, p) ?? '') > hybridCreated) || !state.models.hybrid;
+    !hybridCreated ||
+    HYBRID_PARTS.some((p) => (created(work, p) ?? '') > hybridCreated) ||
+    !state.models.hybrid ||
+    readJson(join(work, 'models', 'hybrid', HYBRID_FILE)).step !== defaultStep(HYBRID_PARTS.length);
   if (stale) {
     const took = runR2end(['hybrid', '--work', work, '--parts', HYBRID_PARTS.join(','), '--name', 'hybrid']).seconds;
     state.models.hybrid = { created: created(work, 'hybrid'), train_seconds: took };
     save();
   }
-  const spec = readJson(join(work, 'models', 'hybrid', 'hybrid.json'));
+  const spec = readJson(join(work, 'models', 'hybrid', HYBRID_FILE));
 
   const results: Record<string, unknown> = {};
   for (const model of EVALUATED) {

@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .requiredOption('--work <dir>', 'workspace folder')
     .requiredOption('--parts <names>', 'comma-separated recommenders, e.g. r2end,sasrec')
     .option('--name <name>', 'model folder under WORK/models', 'hybrid')
-    .option('--step <s>', 'weight grid step (default 0.05 for two parts, 0.1 for more)')
+    .option('--step <s>', 'weight grid step (default 0.05 up to four parts, 0.1 for more)')
     .action(async (o: { work: string; parts: string; name: string; step?: string }) => {
       const names = o.parts
         .split(',')

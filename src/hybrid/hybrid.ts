@@ -26,6 +26,8 @@ export interface HybridSpec {
   /** Validation metrics of every weight vector tried (the evidence for the choice). */
   validation: Array<{ weights: number[]; 'NDCG@10': number; 'HR@10': number }>;
   validationUsers: number;
+  /** The grid's step (absent in hybrids of an older r2end). */
+  step?: number;
   /** datasetFingerprint of the data the weights were chosen on (absent in hybrids of an older r2end). */
   fingerprint?: string;
   created: string;
@@ -124,6 +126,15 @@ function contenders(
   let count = 0;
   for (let j = 0; j < n; j++) if (most[j] >= slack) found[count++] = j;
   return found.subarray(0, count);
+}
+
+/**
+ * The weight grid's step unless one is given: 0.05 up to four parts, 0.1 beyond, where the grid
+ * would grow from 1,771 weight vectors (four parts) to 10,626 (five), each scored on every
+ * validation user.
+ */
+export function defaultStep(parts: number): number {
+  return parts <= 4 ? 0.05 : 0.1;
 }
 
 /** Every weight vector on the simplex with the given step (weights sum to 1). */
@@ -243,7 +254,8 @@ export async function chooseWeights(
   ds: Dataset,
   options: { step?: number; users?: readonly number[]; silent?: boolean } = {},
 ): Promise<Omit<HybridSpec, 'kind' | 'created'>> {
-  const grid = weightGrid(parts.length, options.step ?? (parts.length === 2 ? 0.05 : 0.1));
+  const step = options.step ?? defaultStep(parts.length);
+  const grid = weightGrid(parts.length, step);
   const users = options.users ?? Array.from(ds.userIds.keys());
   const items = ds.items.length;
   const cold = coldItems(ds);
@@ -296,6 +308,7 @@ export async function chooseWeights(
     weights: best.weights,
     validation,
     validationUsers: users.length,
+    step,
     fingerprint: datasetFingerprint(ds),
   };
 }

@@ -4,7 +4,7 @@ import { ItemKnnRecommender } from '../../src/baselines/itemknn.js';
 import { PopRecommender } from '../../src/baselines/pop.js';
 import { loadDataset, trainCounts } from '../../src/data/dataset.js';
 import { evaluate } from '../../src/eval/evaluate.js';
-import { chooseWeights, HybridRecommender, weightGrid } from '../../src/hybrid/hybrid.js';
+import { chooseWeights, defaultStep, HybridRecommender, weightGrid } from '../../src/hybrid/hybrid.js';
 import type { History, Recommender } from '../../src/rank/recommender.js';
 import { RepeatRecommender } from '../../src/baselines/repeat.js';
 import { runCli } from '../support/cli.js';
@@ -34,12 +34,19 @@ test('the weight grid covers the simplex with the given step', () => {
     );
 });
 
+test('the default step is 0.05 up to four parts (1,771 weight vectors for four), 0.1 beyond', () => {
+  assert.deepEqual([2, 3, 4, 5].map(defaultStep), [0.05, 0.05, 0.05, 0.1]);
+  assert.equal(weightGrid(4, defaultStep(4)).length, 1771);
+  assert.equal(weightGrid(5, defaultStep(5)).length, 1001);
+});
+
 test('validation metrics of a part alone agree with the evaluator, and the best weights are kept', async () => {
   const ds = await contractDataset();
   const parts = [new ItemKnnRecommender(), new PopRecommender()];
   for (const p of parts) await p.fit(ds);
   const chosen = await chooseWeights(parts, ds, { step: 0.25, silent: true });
   assert.deepEqual(chosen.parts, ['itemknn', 'pop']);
+  assert.equal(chosen.step, 0.25, 'the spec records the grid it was chosen on');
   for (const [i, part] of parts.entries()) {
     // Every item of the fixture has training interactions, so z-scoring keeps each part's order.
     const alone = chosen.validation.find((v) => v.weights[i] === 1)!;

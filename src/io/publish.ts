@@ -26,6 +26,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from './atomic.js';
+import { StageRunner } from './stages.js';
 
 /** What holds the models folder: a workspace. */
 export interface ModelRoot {
@@ -164,6 +165,25 @@ export function publish(root: ModelRoot, name: string, created: string): ModelVe
   for (const v of versions(hidden))
     if (v !== n && v !== previous) rmSync(join(hidden, `v${v}`), { recursive: true, force: true });
   return { name, version, created, dir };
+}
+
+/**
+ * Publishes the staging folder of model NAME unless its stages are exactly those of the published
+ * version (a run that found every stage done and the outputs as they were): then the staging copy
+ * is dropped and the published version stays, so servers do not reload and evaluations of it stay
+ * current. Returns whether a new version was published.
+ */
+export function publishChanged(root: ModelRoot, name: string, created: string): boolean {
+  const staging = join(hiddenDir(root, name), STAGING);
+  const current = resolvePublished(root, name);
+  const stages = (dir: string) => {
+    const file = join(dir, StageRunner.FILE);
+    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  };
+  const same = current !== undefined && stages(staging) !== undefined && stages(staging) === stages(current);
+  if (!same) publish(root, name, created);
+  else rmSync(staging, { recursive: true, force: true });
+  return !same;
 }
 
 /** The folder of model NAME's published version (the link resolved once), or undefined when none is published. */

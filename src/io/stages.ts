@@ -26,6 +26,8 @@ interface StageState {
  * wrote, that stage and every stage after it run again (like make), and the log says why.
  */
 export class StageRunner {
+  /** The file in the model folder that records the finished stages. */
+  static readonly FILE = 'stages.json';
   private readonly file: string;
   private readonly state: Record<string, StageState>;
   readonly seconds: Record<string, number> = {};
@@ -36,7 +38,7 @@ export class StageRunner {
     private readonly log: (line: string) => void,
   ) {
     mkdirSync(dir, { recursive: true });
-    this.file = join(dir, 'stages.json');
+    this.file = join(dir, StageRunner.FILE);
     this.state = existsSync(this.file)
       ? (JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, StageState>)
       : {};

@@ -20,11 +20,12 @@ import { latestTestEvaluation } from '../eval/results.js';
 import { freshSelection, trainWithSelection } from '../eval/selection.js';
 import { writeAtomic } from '../io/atomic.js';
 import { loadMatrix, saveMatrices } from '../io/matrices.js';
-import { publish, stagingDir } from '../io/publish.js';
+import { publishChanged, resolvePublished, stagingDir } from '../io/publish.js';
 import { StageRunner } from '../io/stages.js';
 import { loadTeacherOutputs, textsDigest, type TeacherOutputs } from '../teacher/outputs.js';
 import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
+import { readJsonFile } from '../util/json-file.js';
 import { FILES, type BundleInfo } from './bundle.js';
 import type { TrainConfig } from './config.js';
 import { saveModelCard } from './model-card.js';
@@ -81,8 +82,9 @@ export async function trainR2END(ws: Workspace, ds: Dataset, cfg: TrainConfig, r
   await usersStage(ctx);
   await projectStage(ctx);
   const record = await bundleStage(ctx);
-  publish(ws, run.name, record.created);
-  return record;
+  if (publishChanged(ws, run.name, record.created)) return record;
+  run.log(`${run.name}: every stage was done, the published version stays`);
+  return readJsonFile<TrainingRecord>(join(resolvePublished(ws, run.name)!, FILES.record), 'the training record');
 }
 
 function context(ws: Workspace, ds: Dataset, cfg: TrainConfig, run: TrainRun): Context {

@@ -20,7 +20,7 @@ import { evaluate } from '../eval/evaluate.js';
 import { freshSelection, trainWithSelection, type EpochEntry, type SelectionState } from '../eval/selection.js';
 import type { Recommender } from '../rank/recommender.js';
 import { writeAtomic } from '../io/atomic.js';
-import { publish, stagingDir } from '../io/publish.js';
+import { publishChanged, stagingDir } from '../io/publish.js';
 import { StageRunner } from '../io/stages.js';
 import { check } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
@@ -263,7 +263,8 @@ export async function trainSequential(
     net.saveInfo(dir);
   });
   const record = readRecord(dir);
-  publish(ws, run.name, record.created);
+  if (!publishChanged(ws, run.name, record.created))
+    run.log(`${run.name}: training was done, the published version stays`);
   return record;
 }
 

@@ -22,6 +22,7 @@ import {
   modelExists,
   modelVersion,
   publish,
+  publishChanged,
   publishedNames,
   removeModels,
   resolvePublished,
@@ -84,6 +85,38 @@ test('a model is published as versions behind one link; staging reuses the publi
     assert.deepEqual(readdirSync(ws.path('models', '.m')).sort(), ['v2', 'v3'], 'older versions pruned');
     assert.deepEqual(readdirSync(ws.path('models')).sort(), ['.m', 'm']);
     assert.deepEqual(trainedModels(ws), ['m'], 'only names, no staging or version folders');
+  } finally {
+    ws.close();
+  }
+});
+
+test('a run whose stages are those of the published version publishes nothing; one that changed a stage publishes', () => {
+  const ws = workspace();
+  try {
+    const stages = (dir: string, text: string) => writeAtomic(join(dir, 'stages.json'), text);
+    const first = stagingDir(ws, 'm');
+    writeModel(first, 'one');
+    stages(first, '{"train":{"key":"a"}}');
+    assert.equal(publishChanged(ws, 'm', '2025-01-01T00:00:00.000Z'), true, 'nothing published yet');
+
+    // Every stage found done: the record is rewritten, the stages are not.
+    const rerun = stagingDir(ws, 'm');
+    writeAtomic(join(rerun, 'training.json'), '{"created":"2025-01-02T00:00:00.000Z"}');
+    assert.equal(publishChanged(ws, 'm', '2025-01-02T00:00:00.000Z'), false);
+    assert.deepEqual(modelVersion(ws, 'm'), {
+      name: 'm',
+      version: 'v1',
+      created: '2025-01-01T00:00:00.000Z',
+      dir: join(ws.path('models', '.m'), 'v1'),
+    });
+    assert.deepEqual(readdirSync(ws.path('models', '.m')), ['v1'], 'the staging copy is gone');
+
+    const changed = stagingDir(ws, 'm');
+    writeModel(changed, 'two');
+    stages(changed, '{"train":{"key":"b"}}');
+    assert.equal(publishChanged(ws, 'm', '2025-01-03T00:00:00.000Z'), true);
+    assert.equal(modelVersion(ws, 'm')?.version, 'v2');
+    assert.equal(read(ws.path('models', 'm')), 'two');
   } finally {
     ws.close();
   }

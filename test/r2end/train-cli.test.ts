@@ -101,6 +101,11 @@ test('a killed train resumes from the last finished stage', async () => {
   assert.match(again.stderr, /targets: done .* skipped/);
   assert.doesNotMatch(again.stderr, /distill: done/);
   assert.ok(existsSync(join(work, 'models', 'r2end', 'bundle.json')));
+  // A rerun that finds every stage done publishes nothing new: readers and evaluations stay current.
+  const same = runCli(['train', '--work', work, '--config', config]);
+  assert.equal(same.status, 0, same.stderr);
+  assert.match(same.stderr, /every stage was done, the published version stays/);
+  assert.match(same.stdout, /\npublished as v1 /);
   // Changed settings rerun the first affected stage and everything after it, nothing before.
   const changed = runCli(['train', '--work', work, '--config', config, '--projection-epochs', '1']);
   assert.equal(changed.status, 0, changed.stderr);

@@ -53,6 +53,8 @@ test('train --model gru4rec writes a model that evaluate finds by name; a re-run
   const again = runCli(['train', '--work', work, '--model', 'gru4rec', '--epochs', '3', ...SMALL]);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /train: done .* skipped/);
+  assert.match(again.stderr, /training was done, the published version stays/);
+  assert.match(again.stdout, /\npublished as v1 /);
 
   const missing = runCli(['evaluate', '--work', work, '--recommender', 'sasrec']);
   assert.equal(missing.status, 2);

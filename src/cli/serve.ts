@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--max-batch <n>', 'micro-batching: the most histories per engine batch', '64')
     .option(
       '--batches-in-flight <n>',
-      'micro-batching: batches ranked at once (one ranks while the engine encodes the next)',
+      'micro-batching: batches ranked at once (with more than one, a batch ranks while the engine encodes the next)',
       String(BATCHES_IN_FLIGHT),
     )
     .option('--cache <n>', 'history vectors kept for repeated histories (0: encode every request)', '10000')

@@ -17,8 +17,11 @@ import type { Metrics } from './metrics.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { LIMITS, type ItemInput } from './schemas.js';
 
-/** Micro-batches running at once by default: one batch's ranking overlaps the next one's encoding. */
-export const BATCHES_IN_FLIGHT = 2;
+/**
+ * Micro-batches ranked at once by default. With more, one batch's ranking overlaps the next one's
+ * encoding, but on two cores the batches get smaller and each request costs more CPU.
+ */
+export const BATCHES_IN_FLIGHT = 1;
 
 export interface ServiceOptions {
   /** Any recommender `evaluate` takes; default: the trained model with the best validation NDCG@10. */

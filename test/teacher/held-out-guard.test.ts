@@ -8,6 +8,7 @@ import {
   normaliseWords,
   titleNames,
 } from '../../src/teacher/held-out-guard.js';
+import { MOVIES } from '../support/teacher.js';
 
 test('titleNames: MovieLens titles as people write them (year, moved article, alternative titles)', () => {
   const cases: Array<[string, string[]]> = [
@@ -48,15 +49,13 @@ test('titleNames: MovieLens titles as people write them (year, moved article, al
 
 /** Six movies; user 0 holds out the Godfather (validation) and the Usual Suspects (test), user 1 Heat and the City of Lost Children. */
 function movies(): Dataset {
-  const titles = [
-    'Toy Story (1995)',
-    'Twelve Monkeys (1995)',
-    'Godfather, The (1972)',
-    'Usual Suspects, The (1995)',
-    'Heat (1995)',
-    'City of Lost Children, The (Cité des enfants perdus, La) (1995)',
-  ];
-  const items = titles.map((title, i) => ({ id: `m${i}`, title, categories: [], brand: null, description: null }));
+  const items = MOVIES.slice(0, 6).map((title, i) => ({
+    id: `m${i}`,
+    title,
+    categories: [],
+    brand: null,
+    description: null,
+  }));
   return {
     name: 'movies',
     items,

@@ -180,7 +180,8 @@ export function publishChanged(root: ModelRoot, name: string, created: string): 
     const file = join(dir, StageRunner.FILE);
     return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   };
-  const same = current !== undefined && stages(staging) !== undefined && stages(staging) === stages(current);
+  const staged = stages(staging);
+  const same = current !== undefined && staged !== undefined && staged === stages(current);
   if (!same) publish(root, name, created);
   else rmSync(staging, { recursive: true, force: true });
   return !same;
